@@ -1,0 +1,77 @@
+import { PipelineError } from '../errors.js';
+import { buildPipeline } from './load.js';
+import type { Pipeline } from './model.js';
+
+/** A step of a pipeline defined in code: Orchest's field names, most of them optional. */
+export interface StepDefinition {
+  uuid: string;
+  /** @default the uuid */
+  title?: string;
+  /** The file to run, relative to the project root. @default '' (function executors need none) */
+  file_path?: string;
+  /** @default [] */
+  incoming_connections?: string[];
+  /** @default '' */
+  environment?: string;
+  kernel?: { name?: string; display_name?: string };
+  /** Default parameter values, in the order the grid should use. @default {} */
+  parameters?: Record<string, unknown>;
+  meta_data?: unknown;
+}
+
+/** A pipeline defined in code (tests, hosts without `.orchest` files). */
+export interface PipelineDefinition {
+  name: string;
+  /** @default the name */
+  uuid?: string;
+  version?: string;
+  parameters?: Record<string, unknown>;
+  settings?: { max_steps_parallelism?: number; [key: string]: unknown };
+  services?: Record<string, unknown>;
+  /** The steps, in order. */
+  steps: StepDefinition[];
+}
+
+/**
+ * Builds a pipeline from code, with the same validation as a file. Parameter order is
+ * the JS object's key order: integer-like keys (`"10"`) come first there, so use
+ * non-numeric names or load a file when that order matters.
+ */
+export function definePipeline(def: PipelineDefinition): Pipeline {
+  if (def === null || typeof def !== 'object' || !Array.isArray(def.steps)) {
+    throw new PipelineError('PIPELINE_INVALID_FIELD', 'definePipeline expects { name, steps: [...] }', {
+      path: 'steps',
+      value: (def as { steps?: unknown } | null)?.steps,
+      hint: 'Pass the steps as an array of { uuid, file_path, incoming_connections }',
+    });
+  }
+  const steps: Record<string, unknown> = {};
+  def.steps.forEach((step, i) => {
+    const uuid = (step as { uuid?: unknown } | null)?.uuid;
+    if (typeof uuid !== 'string' || uuid === '') {
+      throw new PipelineError('PIPELINE_INVALID_FIELD', 'Every step needs a non-empty string uuid', {
+        path: `steps[${i}].uuid`,
+        value: uuid,
+        hint: 'Give the step a uuid (any unique string)',
+      });
+    }
+    if (Object.prototype.hasOwnProperty.call(steps, uuid)) {
+      throw new PipelineError('PIPELINE_DUPLICATE_STEP', 'Two steps have the same uuid', {
+        path: `steps[${i}].uuid`,
+        value: uuid,
+        hint: 'Give every step its own uuid',
+      });
+    }
+    steps[uuid] = { title: uuid, incoming_connections: [], environment: '', file_path: '', parameters: {}, ...step };
+  });
+  const doc = {
+    name: def.name,
+    uuid: def.uuid ?? def.name,
+    ...(def.version === undefined ? {} : { version: def.version }),
+    parameters: def.parameters ?? {},
+    settings: def.settings ?? {},
+    services: def.services ?? {},
+    steps,
+  };
+  return buildPipeline(doc, '');
+}

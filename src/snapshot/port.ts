@@ -1,0 +1,45 @@
+/**
+ * The `Snapshots` port: what a job needs from a project snapshot. `SnapshotStore` (a
+ * content-addressed store on local disk) implements it; a host may plug in its own (an
+ * object store), and everything the library does with snapshots goes through this.
+ *
+ * Must hold: a snapshot is immutable once `create` resolves, and invisible (not in `list`,
+ * `get` resolves `undefined`) until then; `materialize` gives a directory whose changes
+ * never reach the snapshot; `delete` of one snapshot never affects another.
+ */
+export interface Snapshots {
+  /** Takes a snapshot of `projectDir` (ignore rules applied) and resolves when it is complete. */
+  create(projectDir: string, options?: SnapshotCreateOptions): Promise<SnapshotRecord>;
+  /** The snapshot's record, or `undefined` when there is none with that id. */
+  get(id: string): Promise<SnapshotRecord | undefined>;
+  /** Every complete snapshot. */
+  list(): Promise<SnapshotRecord[]>;
+  /** Reads one file of the snapshot (path relative to the project root, `/`-separated). */
+  readFile(id: string, path: string): Promise<Buffer>;
+  /** Writes a working copy of the snapshot into `targetDir` (created; must be empty or absent). */
+  materialize(id: string, targetDir: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Removes the snapshot; its stored content goes when no other snapshot uses it. */
+  delete(id: string): Promise<void>;
+}
+
+/** Options of {@link Snapshots.create}; adapters may accept more. */
+export interface SnapshotCreateOptions {
+  /** Cancels the snapshot; nothing is left visible. */
+  signal?: AbortSignal;
+}
+
+/** What a complete snapshot is. */
+export interface SnapshotRecord {
+  readonly id: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  /** The project directory it was taken from (real path). */
+  readonly sourceDir: string;
+  readonly fileCount: number;
+  /** Sum of the sizes of the files it holds. */
+  readonly logicalBytes: number;
+  /** Bytes this snapshot added to the store (content not already there). */
+  readonly newBytes: number;
+  /** Paths of the `.orchest` pipeline files it holds, relative to the project root, sorted. */
+  readonly pipelines: readonly string[];
+}
