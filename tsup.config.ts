@@ -22,6 +22,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'storage/sqlite/index': 'src/storage/sqlite/index.ts',
+    'storage/postgres/index': 'src/storage/postgres/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

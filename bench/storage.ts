@@ -1,0 +1,314 @@
+/**
+ * Storage figures (issue 6), each beside its baseline measured in the same run:
+ *   (a) SQLite adapter: one-step no-op runs through the storage cycle of a scheduler
+ *       (createBatch + chunked insertRuns, claimRuns in batches, finishRun) vs BullMQ on
+ *       the local Redis (addBulk + Worker), same count, same concurrency;
+ *   (b) PostgreSQL adapter: the same vs graphile-worker 0.17 (local queue + batched
+ *       completion) on the same database;
+ *   (c) a 10,000- and a 100,000-run batch on each adapter: write time and peak RSS of a
+ *       fresh child process (goal: memory independent of the grid size).
+ * Run: `npx tsx bench/storage.ts`. Prints markdown; never asserts.
+ */
+import { execFileSync, execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Storage } from '../src/storage/port.js';
+import type { JobRecord, NewRun, RunRecord } from '../src/storage/records.js';
+import { PostgresStorage } from '../src/storage/postgres/index.js';
+import { SqliteStorage } from '../src/storage/sqlite/index.js';
+
+const PG_URL = process.env.PIPELINE_JOBS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS = { host: '127.0.0.1', port: 6379 };
+// BENCH_QUICK=1: a smoke run with small numbers (not for figures).
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = QUICK ? 2_000 : 20_000;
+const CONCURRENCY = 10;
+const TRIALS = QUICK ? 1 : 3;
+const CHUNK = 1_000;
+const GRIDS = QUICK ? [2_000, 5_000] : [10_000, 100_000];
+
+// ---------------------------------------------------------------- the cycle under test
+
+/** What consumes a job's PENDING runs. Swap this for the real JobScheduler later. */
+export type StorageConsumer = (input: { storage: Storage; jobId: string; total: number; concurrency: number }) => Promise<void>;
+
+/**
+ * The storage cycle a scheduler process does: while fewer than `concurrency` runs
+ * execute, claim PENDING runs (one claim in flight, for all free slots), run the no-op
+ * step, and record the end with finishRun. A slot is free again when the step ends; the
+ * finishRun write goes on beside the next runs (it is bookkeeping, and the per-job limit
+ * counts STARTED runs in the store, so it still holds). Done when every write resolved.
+ */
+export const storageCycleConsumer: StorageConsumer = ({ storage, total, concurrency }) =>
+  new Promise<void>((resolve, reject) => {
+    const owner = `bench-${randomUUID()}`;
+    let running = 0;
+    let claimed = 0;
+    let written = 0;
+    let claiming = false;
+    const execute = async (run: RunRecord): Promise<void> => {
+      await Promise.resolve(); // the no-op step
+      running--;
+      pump();
+      await storage.finishRun(run.id, { status: 'SUCCESS', owner, now: Date.now() });
+      if (++written === total) resolve();
+    };
+    const pump = (): void => {
+      if (claiming || running >= concurrency || claimed >= total) return;
+      claiming = true;
+      storage.claimRuns({ owner, limit: concurrency - running, leaseMs: 60_000 }).then((runs) => {
+        claiming = false;
+        claimed += runs.length;
+        running += runs.length;
+        for (const run of runs) execute(run).catch(reject);
+        if (runs.length > 0) pump();
+      }, reject);
+    };
+    pump();
+  });
+
+function benchJob(): JobRecord {
+  return {
+    id: randomUUID(), projectId: 'bench', name: 'bench', status: 'STARTED', snapshotId: 'snap',
+    pipeline: { uuid: 'p', name: 'p', parameters: {}, parameterOrder: [], settings: {}, services: {}, steps: [{ uuid: 's1', title: 's1', file_path: 'a.py', incoming_connections: [], environment: 'e', parameters: {}, parameterOrder: [] }], source: {}, path: 'p.orchest', warnings: [] },
+    environments: {}, grid: { a: [1, 2, 3] }, selection: null, schedule: { kind: 'now' }, envVars: {}, options: {},
+    counters: { PENDING: 0, STARTED: 0, SUCCESS: 0, FAILURE: 0, ABORTED: 0 }, batchCount: 0, runCount: 0, scheduleCursor: null,
+    maxConcurrentRuns: 0, createdAt: Date.now(), updatedAt: Date.now(), finishedAt: null, version: 1,
+  };
+}
+
+/** Chunk `from..to` of a grid's runs, as a scheduler computes them (one combination per index). */
+function runsChunk(from: number, to: number): NewRun[] {
+  const out: NewRun[] = [];
+  for (let i = from; i < to; i++) out.push({ id: randomUUID(), gridIndex: i, indexInBatch: i, parameters: { pipeline: { a: i % 7, b: `v${i % 13}` }, steps: { s1: { c: i } } } });
+  return out;
+}
+
+/** A job with one batch of `n` runs written in chunks. */
+async function writeBatch(storage: Storage, n: number, afterChunk?: (chunk: number) => void): Promise<string> {
+  const job = benchJob();
+  await storage.insertJob(job);
+  const batch = await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: n, expectStatus: ['STARTED'], now: Date.now() });
+  for (let i = 0; i < n; i += CHUNK) {
+    await storage.insertRuns(job.id, batch!.batchIndex, runsChunk(i, Math.min(n, i + CHUNK)), Date.now());
+    afterChunk?.(i / CHUNK);
+  }
+  return job.id;
+}
+
+interface Trial {
+  enqueueMs: number;
+  processMs: number;
+}
+
+async function ourTrial(storage: Storage, n: number, consume: StorageConsumer): Promise<Trial> {
+  const t0 = performance.now();
+  const jobId = await writeBatch(storage, n);
+  const t1 = performance.now();
+  await consume({ storage, jobId, total: n, concurrency: CONCURRENCY });
+  return { enqueueMs: t1 - t0, processMs: performance.now() - t1 };
+}
+
+// ---------------------------------------------------------------- baselines
+
+/**
+ * BullMQ 6.7 loads its Redis client (`ioredis`, an optional peer) at run time: it must be
+ * installed (a devDependency), or reachable through NODE_PATH.
+ */
+async function bullmqTrial(n: number): Promise<Trial> {
+  const { Queue, Worker } = await import('bullmq');
+  const name = `pj-bench-${randomBytes(4).toString('hex')}`;
+  const queue = new Queue(name, { connection: REDIS });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += CHUNK) await queue.addBulk(Array.from({ length: Math.min(CHUNK, n - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
+  const t1 = performance.now();
+  let done = 0;
+  let allDone!: () => void;
+  const finished = new Promise<void>((resolve) => (allDone = resolve));
+  const worker = new Worker(name, async () => undefined, { connection: REDIS, concurrency: CONCURRENCY });
+  worker.on('completed', () => {
+    if (++done === n) allDone();
+  });
+  await finished;
+  const t2 = performance.now();
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { enqueueMs: t1 - t0, processMs: t2 - t1 };
+}
+
+async function graphileTrial(n: number): Promise<Trial> {
+  const { makeWorkerUtils, run } = await import('graphile-worker');
+  const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
+  const utils = await makeWorkerUtils({ connectionString: PG_URL, schema });
+  await utils.migrate();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += CHUNK) await utils.addJobs(Array.from({ length: Math.min(CHUNK, n - i) }, (_, k) => ({ identifier: 'noop', payload: { i: i + k } })));
+  const t1 = performance.now();
+  let done = 0;
+  let allRan!: () => void;
+  const ran = new Promise<void>((resolve) => (allRan = resolve));
+  const runner = await run({
+    connectionString: PG_URL, schema, concurrency: CONCURRENCY, noHandleSignals: true, pollInterval: 1000,
+    logger: new (await import('graphile-worker')).Logger(() => () => undefined),
+    taskList: { noop: async () => void (++done === n && allRan()) },
+    preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+  });
+  await ran;
+  // Completions are batched: the batch is done once they are all committed.
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  while (Number((await client.query(`SELECT count(*) AS n FROM "${schema}"._private_jobs`)).rows[0].n) > 0) await new Promise((r) => setTimeout(r, 5));
+  const t2 = performance.now();
+  await runner.stop();
+  await utils.release();
+  await client.query(`DROP SCHEMA "${schema}" CASCADE`);
+  await client.end();
+  return { enqueueMs: t1 - t0, processMs: t2 - t1 };
+}
+
+// ---------------------------------------------------------------- grid child process
+
+async function gridChild(kind: string, n: number): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pj-bench-grid-'));
+  const schema = `pj_bench_${randomBytes(4).toString('hex')}`;
+  const storage: Storage = kind === 'sqlite' ? new SqliteStorage({ path: path.join(dir, 'jobs.sqlite') }) : new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 2 });
+  await storage.init();
+  await writeBatch(storage, 10); // warm up statements and the driver
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  gc();
+  const baseKb = process.resourceUsage().maxRSS;
+  const baseHeap = process.memoryUsage().heapUsed;
+  // Live heap: sampled after a full GC every 10 chunks (what the write keeps, not garbage V8 has yet to collect).
+  let liveHeap = 0;
+  const t0 = performance.now();
+  await writeBatch(storage, n, (chunk) => {
+    if (chunk % 10 !== 9) return;
+    gc();
+    liveHeap = Math.max(liveHeap, process.memoryUsage().heapUsed - baseHeap);
+  });
+  const ms = performance.now() - t0;
+  const peakKb = process.resourceUsage().maxRSS;
+  await storage.close();
+  if (kind !== 'sqlite') {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await client.end();
+  }
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify({ ms, baseMb: baseKb / 1024, peakMb: peakKb / 1024, liveMb: liveHeap / 2 ** 20 })}\n`);
+}
+
+// ---------------------------------------------------------------- report
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const rate = (n: number, ms: number): number => (n / ms) * 1000;
+
+function rateRow(label: string, n: number, trials: Trial[], pick: (t: Trial) => number): { line: string; med: number } {
+  const rates = trials.map((t) => rate(n, pick(t)));
+  const med = median(rates);
+  return { line: `| ${label} | ${fmt(med)} | ${fmt(Math.min(...rates))} - ${fmt(Math.max(...rates))} |`, med };
+}
+
+async function compare(title: string, ours: () => Promise<Trial>, theirs: () => Promise<Trial>, theirName: string, goal: string): Promise<void> {
+  await ours(); // warm-up, not counted
+  await theirs();
+  const a: Trial[] = [];
+  const b: Trial[] = [];
+  for (let i = 0; i < TRIALS; i++) {
+    a.push(await ours());
+    b.push(await theirs());
+  }
+  console.log(`\n### ${title}\n\n${RUNS.toLocaleString('en-US')} one-step no-op runs, concurrency ${CONCURRENCY}, median of ${TRIALS} (range)\n`);
+  console.log('| what | runs/s | range |\n|---|---|---|');
+  const oe = rateRow('pipeline-jobs: write the batch (createBatch + insertRuns)', RUNS, a, (t) => t.enqueueMs);
+  const te = rateRow(`${theirName}: enqueue`, RUNS, b, (t) => t.enqueueMs);
+  const op = rateRow('pipeline-jobs: claim + no-op + finishRun', RUNS, a, (t) => t.processMs);
+  const tp = rateRow(`${theirName}: process`, RUNS, b, (t) => t.processMs);
+  for (const r of [oe, te, op, tp]) console.log(r.line);
+  console.log(`\nratio (ours / theirs): write ${(oe.med / te.med).toFixed(2)}x, process ${(op.med / tp.med).toFixed(2)}x. ${goal}: ${op.med >= tp.med ? 'met' : 'missed'}.`);
+}
+
+async function gridTable(): Promise<void> {
+  const self = fileURLToPath(import.meta.url);
+  console.log(`\n### One batch of N runs (chunks of ${CHUNK}), fresh child process each, median of ${TRIALS}\n`);
+  console.log('| adapter | N | write time (s) | runs/s | peak RSS (MB) | RSS before writing (MB) | live heap growth after GC (MB) |\n|---|---|---|---|---|---|---|');
+  const peaks: Record<string, number[]> = {};
+  const lives: Record<string, number[]> = {};
+  for (const kind of ['sqlite', 'postgres']) {
+    for (const n of GRIDS) {
+      const results: Array<{ ms: number; baseMb: number; peakMb: number; liveMb: number }> = [];
+      for (let i = 0; i < TRIALS; i++) {
+        const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--grid', kind, String(n)], { maxBuffer: 1 << 20 });
+        results.push(JSON.parse(stdout.trim().split('\n').pop()!));
+      }
+      const ms = median(results.map((r) => r.ms));
+      const peak = median(results.map((r) => r.peakMb));
+      const live = median(results.map((r) => r.liveMb));
+      (peaks[kind] ??= []).push(peak);
+      (lives[kind] ??= []).push(live);
+      console.log(`| ${kind} | ${fmt(n)} | ${(ms / 1000).toFixed(2)} | ${fmt(rate(n, ms))} | ${peak.toFixed(0)} | ${median(results.map((r) => r.baseMb)).toFixed(0)} | ${live.toFixed(1)} |`);
+    }
+  }
+  for (const kind of Object.keys(peaks)) {
+    const grew = peaks[kind]![1]! - peaks[kind]![0]!;
+    const liveGrew = lives[kind]![1]! - lives[kind]![0]!;
+    console.log(`\n${kind}: from ${fmt(GRIDS[0]!)} to ${fmt(GRIDS[1]!)} runs, peak RSS grew ${grew.toFixed(0)} MB and the live heap ${liveGrew.toFixed(1)} MB. Goal (memory independent of the grid size, within 10 MB): live heap ${Math.abs(liveGrew) <= 10 ? 'met' : 'missed'}, peak RSS ${Math.abs(grew) <= 10 ? 'met' : 'missed'}.`);
+  }
+}
+
+function settings(): string {
+  let redis = 'unknown';
+  try {
+    const get = (key: string): string => execFileSync('redis-cli', ['config', 'get', key], { encoding: 'utf8' }).split('\n')[1]?.trim() ?? '';
+    const version = /redis_version:(\S+)/.exec(execFileSync('redis-cli', ['info', 'server'], { encoding: 'utf8' }))?.[1];
+    redis = `Redis ${version}, hz ${get('hz')}, save "${get('save')}", appendonly ${get('appendonly')}`;
+  } catch (error) {
+    redis = `unknown (${(error as Error).message.split('\n')[0]})`;
+  }
+  return redis;
+}
+
+async function main(): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  const show = async (k: string): Promise<string> => (await client.query(`SHOW ${k}`)).rows[0][k];
+  const pgInfo = `PostgreSQL ${await show('server_version')}, synchronous_commit ${await show('synchronous_commit')}, shared_buffers ${await show('shared_buffers')}, fsync ${await show('fsync')}`;
+  await client.end();
+  console.log(`## Storage figures\n\nNode ${process.version}; ${settings()}; ${pgInfo}; SQLite WAL, synchronous NORMAL. Redis, PostgreSQL and this benchmark share the machine's 2 cores.`);
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'pj-bench-'));
+  const sqlite = new SqliteStorage({ path: path.join(dir, 'jobs.sqlite') });
+  await sqlite.init();
+  await compare('(a) SQLite adapter vs BullMQ 6.7 (Redis)', () => ourTrial(sqlite, RUNS, storageCycleConsumer), () => bullmqTrial(RUNS), 'BullMQ', 'Goal, at least BullMQ\'s processing rate');
+  await sqlite.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  const schema = `pj_bench_${randomBytes(4).toString('hex')}`;
+  const postgres = new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 10 });
+  await postgres.init();
+  const gw = 'graphile-worker 0.17.3 (localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0)';
+  await compare(`(b) PostgreSQL adapter (synchronousCommit 'on', the default) vs ${gw}`, () => ourTrial(postgres, RUNS, storageCycleConsumer), () => graphileTrial(RUNS), 'graphile-worker', 'Goal, at least graphile-worker\'s processing rate');
+  await postgres.close();
+  const relaxed = new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 10, synchronousCommit: 'off' });
+  await relaxed.init();
+  await compare(`(b') PostgreSQL adapter with synchronousCommit 'off' vs ${gw}`, () => ourTrial(relaxed, RUNS, storageCycleConsumer), () => graphileTrial(RUNS), 'graphile-worker', 'Goal, at least graphile-worker\'s processing rate');
+  await relaxed.close();
+  const drop = new pg.Client({ connectionString: PG_URL });
+  await drop.connect();
+  await drop.query(`DROP SCHEMA "${schema}" CASCADE`);
+  await drop.end();
+
+  await gridTable();
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--grid') await gridChild(args[1]!, Number(args[2]));
+else await main();

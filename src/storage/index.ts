@@ -1,0 +1,31 @@
+export type {
+  CancelTarget,
+  ClaimInput,
+  CreateBatchInput,
+  FinishRun,
+  HeartbeatResult,
+  JobExpectation,
+  JobFilter,
+  PageRequest,
+  RecoveredRun,
+  RunFilter,
+  SkipInput,
+  Storage,
+} from './port.js';
+export type {
+  BatchRecord,
+  BatchTrigger,
+  ErrorInfo,
+  Json,
+  JobCounters,
+  JobPatch,
+  JobRecord,
+  NewRun,
+  OccurrenceRecord,
+  Page,
+  RunReason,
+  RunRecord,
+  SkipReason,
+  StepStateRecord,
+} from './records.js';
+export { MemoryStorage, type MemoryStorageOptions } from './memory/index.js';

@@ -1,0 +1,232 @@
+import type { JobStatus, RunState } from '../status.js';
+import type {
+  BatchRecord,
+  BatchTrigger,
+  ErrorInfo,
+  Json,
+  JobPatch,
+  JobRecord,
+  NewRun,
+  OccurrenceRecord,
+  Page,
+  RunReason,
+  RunRecord,
+  SkipReason,
+  StepStateRecord,
+} from './records.js';
+
+/**
+ * The `Storage` port: jobs, batches, runs, step states and the occurrence ledger, shared
+ * by every scheduler process that uses the same store. The in-memory, SQLite and
+ * PostgreSQL adapters implement it; `describeStorageContract` (pipeline-jobs/testing)
+ * proves an adapter does.
+ *
+ * What must hold:
+ * - Every method is atomic: a multi-row change happens entirely or not at all.
+ * - Status changes are compare-and-set from the expected status; an end state
+ *   (`SUCCESS`, `FAILURE`, `ABORTED`) of a job or run is never left.
+ * - Job counters change in the same transaction as the run statuses they count.
+ * - `createBatch` claims an occurrence exactly once per job, however many processes try.
+ * - `claimRuns` hands a PENDING run to exactly one process, in `seq` order, and never
+ *   lets more than a job's `maxConcurrentRuns` be STARTED at once across processes.
+ * - Times of leases come from the store's own clock (the database's `now()`); other
+ *   times are given by the caller.
+ * - An adapter owns its connections; nothing here exposes a connection or transaction.
+ */
+export interface Storage {
+  /** Creates or migrates the schema; refuses a store written by a newer version. Idempotent. */
+  init(): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+
+  /** Inserts a new job; its id must be new. */
+  insertJob(job: JobRecord): Promise<void>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** Jobs, newest first, filtered by project and status. */
+  listJobs(filter?: JobFilter): Promise<Page<JobRecord>>;
+  /**
+   * Applies `patch` if the job's status is one of `expect.status` (and its version is
+   * `expect.version`, when given); bumps `version` and sets `updatedAt`. Resolves the
+   * new record, or `undefined` when the job is missing or did not match.
+   */
+  updateJob(id: string, patch: JobPatch, expect: JobExpectation, now: number): Promise<JobRecord | undefined>;
+  /** Deletes the job with its batches, runs, step states and ledger. Resolves the deleted run ids. */
+  deleteJob(id: string): Promise<string[]>;
+
+  /**
+   * Starts a batch if the job's status is one of `expectStatus` and, for a schedule
+   * trigger, the occurrence was not claimed before: records the occurrence as started,
+   * takes the next batch index and reserves `runCount` run indices. Resolves `undefined`
+   * when the occurrence was already claimed or the status did not match.
+   */
+  createBatch(input: CreateBatchInput): Promise<BatchRecord | undefined>;
+  /**
+   * Writes a chunk of a batch's runs (PENDING) and counts them in the job's counters.
+   * Idempotent per `(jobId, batchIndex, indexInBatch)`, so an interrupted batch can be
+   * resumed from `writtenRuns`.
+   */
+  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void>;
+  getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined>;
+  /** Batches whose runs are not all written (a process died while writing them). */
+  listIncompleteBatches(): Promise<BatchRecord[]>;
+  /**
+   * Records skipped occurrences; a skip with the same reason as the job's last ledger
+   * record extends it (one record with a count and a range). With `advance`, only if the
+   * job's `version` is `advance.expectVersion`, and in the same transaction the job's
+   * `scheduleCursor` moves to `advance.scheduleCursor` (never backwards) and its version
+   * is bumped: so two processes that planned the same skips record them once. Resolves
+   * whether it recorded.
+   */
+  recordSkips(
+    jobId: string,
+    skips: readonly SkipInput[],
+    advance?: { scheduleCursor: number; expectVersion: number; now: number },
+  ): Promise<boolean>;
+  /** The job's ledger, oldest first. */
+  listOccurrences(jobId: string, page?: PageRequest): Promise<Page<OccurrenceRecord>>;
+
+  /**
+   * Claims up to `limit` PENDING runs (oldest `seq` first) for `owner`: they become
+   * STARTED with a lease of `leaseMs` from the store's clock, `attempts` + 1, `startedAt`
+   * = now. Skips runs whose job is at its `maxConcurrentRuns`, and runs of jobs not in
+   * `jobStatuses` (default STARTED, PAUSED).
+   */
+  claimRuns(input: ClaimInput): Promise<RunRecord[]>;
+  /**
+   * Extends the leases `owner` holds on `runIds`. Resolves the runs among them whose
+   * cancel was requested, and those the owner no longer holds (lease lost).
+   */
+  heartbeat(owner: string, runIds: readonly string[], leaseMs: number): Promise<HeartbeatResult>;
+  /** Records what the executor needs to find a run's processes again. */
+  setProcessInfo(runId: string, owner: string, info: Json): Promise<void>;
+  /**
+   * Ends a run: STARTED (held by `owner`) or PENDING to an end state, counters moved.
+   * Resolves `false` (and changes nothing) when the run was not in an expected state.
+   */
+  finishRun(runId: string, end: FinishRun): Promise<boolean>;
+  /**
+   * Cancels runs: PENDING ones become ABORTED at once (counted), STARTED ones are flagged
+   * `cancelRequested` for their owner. Resolves the ids of both kinds.
+   */
+  cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }>;
+  /**
+   * Finds STARTED runs whose lease expired (by the store's clock) and ends them as
+   * FAILURE with reason `interrupted`, or puts them back to PENDING when their job's
+   * options ask for re-runs (`requeue` decides per job). Each such run is handled once.
+   */
+  recoverExpiredRuns(requeue: (job: JobRecord) => boolean, now: number): Promise<RecoveredRun[]>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** A job's runs in `runIndex` order, filtered, with cursor pagination. */
+  listRuns(jobId: string, filter?: RunFilter): Promise<Page<RunRecord>>;
+  /** Replaces the step states of a run (one record per step). */
+  putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void>;
+  getStepStates(runId: string): Promise<StepStateRecord[]>;
+  /**
+   * Deletes finished runs (with their step states). Runs still PENDING or STARTED are
+   * never deleted. `keepLatest`: all but the N most recently finished of the job.
+   * Resolves the deleted run ids.
+   */
+  deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]>;
+  /** Ids of jobs in the given statuses (the scheduler's start-up scan). */
+  listJobIds(statuses: readonly JobStatus[]): Promise<string[]>;
+
+  /**
+   * Optional: calls `listener` when another process (or this one) changed something a
+   * scheduler may be waiting for, so it can react at once instead of at its next poll.
+   * Delivery is best effort and may be late, repeated or (after a lost connection)
+   * replaced by one `{ type: 'job-changed' }` without a `jobId`, meaning "re-check
+   * everything": heartbeats and polling stay the source of truth. Listener errors are
+   * contained. Resolves an unsubscribe function. An adapter that cannot notify other
+   * processes (SQLite) leaves it out; the scheduler then relies on heartbeats.
+   */
+  subscribe?(listener: (event: StorageEvent) => void): Promise<() => Promise<void>>;
+}
+
+/**
+ * What {@link Storage.subscribe} reports:
+ * - `cancel`: runs of `jobId` were flagged `cancelRequested` (`runIds`, when known).
+ * - `job-changed`: the job was updated (status, patch, new batch); without `jobId`:
+ *   anything may have changed.
+ * - `runs-pending`: runs became PENDING (written or requeued) and may be claimed.
+ */
+export interface StorageEvent {
+  type: 'cancel' | 'job-changed' | 'runs-pending';
+  jobId?: string;
+  runIds?: string[];
+}
+
+/** Skipped occurrences: one, or a group of `count` from `at` to `lastAt`. */
+export interface SkipInput {
+  at: number;
+  reason: SkipReason;
+  /** @default at */
+  lastAt?: number;
+  /** @default 1 */
+  count?: number;
+}
+
+export interface JobFilter extends PageRequest {
+  projectId?: string;
+  status?: readonly JobStatus[];
+}
+
+export interface JobExpectation {
+  status: readonly JobStatus[];
+  version?: number;
+}
+
+export interface CreateBatchInput {
+  jobId: string;
+  trigger: BatchTrigger;
+  /** Required for a schedule trigger (the claim key); `null` for manual. */
+  occurrenceAt: number | null;
+  runCount: number;
+  expectStatus: readonly JobStatus[];
+  /**
+   * Job fields to set in the same transaction (e.g. `status: STARTED`, `scheduleCursor`);
+   * `scheduleCursor` never moves backwards.
+   */
+  jobPatch?: JobPatch;
+  now: number;
+}
+
+export interface ClaimInput {
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  /** Only runs of these jobs, when given. */
+  jobIds?: readonly string[];
+  jobStatuses?: readonly JobStatus[];
+}
+
+export interface HeartbeatResult {
+  cancelRequested: string[];
+  lost: string[];
+}
+
+export interface FinishRun {
+  status: Extract<RunState, 'SUCCESS' | 'FAILURE' | 'ABORTED'>;
+  /** The owner that holds the lease; `null` to end a PENDING run. */
+  owner: string | null;
+  reason?: RunReason;
+  error?: ErrorInfo;
+  now: number;
+}
+
+export type CancelTarget = { jobId: string } | { runIds: readonly string[] };
+
+export interface RecoveredRun {
+  run: RunRecord;
+  /** `failed`: ended FAILURE/interrupted; `requeued`: PENDING again. */
+  outcome: 'failed' | 'requeued';
+}
+
+export interface PageRequest {
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface RunFilter extends PageRequest {
+  status?: readonly RunState[];
+  batchIndex?: number;
+}

@@ -1,0 +1,364 @@
+import pg from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { Clock } from '../../clock.js';
+import { SystemClock } from '../../clock.js';
+import { OptionsError, StorageError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { silentLogger } from '../../logger.js';
+import type { JobStatus } from '../../status.js';
+import { applyJobPatch, jobCursor, parseIndexCursor, parseJobCursor } from '../memory/helpers.js';
+import type {
+  CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage, StorageEvent,
+} from '../port.js';
+import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
+import { batchPatch, checkBatchInput, skipChange, updateAllowed } from '../sql/logic.js';
+import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
+import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
+import { RunFinisher } from './finisher.js';
+import { PgListener } from './listener.js';
+import type { Tables } from './pg.js';
+import { notify, pgError, tables, transaction } from './pg.js';
+import { PgRuns } from './runs.js';
+import { migrate } from './schema.js';
+
+/** Options of {@link PostgresStorage}. Give exactly one of `pool` and `connectionString`. */
+export interface PostgresStorageOptions {
+  /** A pool the host owns: `close()` leaves it open (the host ends it). */
+  pool?: Pool;
+  /** Where to connect; the store then creates its own pool of `poolSize` and ends it on `close()`. */
+  connectionString?: string;
+  /**
+   * Connections of the store's own pool (with `connectionString`); one more is held while
+   * someone is subscribed.
+   * @default 10
+   */
+  poolSize?: number;
+  /**
+   * The schema holding the tables (created when missing); lower-case letters, digits and
+   * `_`, at most 50 characters. Stores in different schemas are independent.
+   * @default 'pipeline_jobs'
+   */
+  schema?: string;
+  /**
+   * Whether writes announce themselves with NOTIFY for {@link PostgresStorage.subscribe}
+   * in other processes (a cancel reaches the process running the run at once).
+   * @default true
+   */
+  notify?: boolean;
+  /**
+   * `synchronous_commit` of the store's own pool (with `connectionString`). `on` makes
+   * every claim and finish durable before it returns: the rate is then bounded by the
+   * disk's flush time (a claim of up to N runs per flush). `off` returns before the flush
+   * (about 5x faster here) and keeps every guarantee across crashes of scheduler
+   * processes, but a crash of the database server itself may lose the last few hundred
+   * milliseconds of commits: a claim lost that way lets another process run the run again.
+   * With a pool of the host's, set it there (`ALTER ROLE ... SET synchronous_commit`).
+   * @default 'on'
+   */
+  synchronousCommit?: 'on' | 'off';
+  /**
+   * Timers for reconnecting the notification listener. Leases never use it: they come
+   * from the database's `now()`.
+   * @default new SystemClock()
+   */
+  clock?: Clock;
+  /**
+   * How long to wait before reconnecting a lost notification listener.
+   * @default 1000
+   */
+  reconnectMs?: number;
+  /**
+   * Where connection problems of the listener and listener errors are reported.
+   * @default silentLogger
+   */
+  logger?: Logger;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,49}$/;
+
+/**
+ * Durable storage in PostgreSQL, shared by scheduler processes on one machine or many.
+ * Pending runs are claimed with `FOR UPDATE SKIP LOCKED` and leases on the database's
+ * clock; each occurrence starts one batch (a unique key per job and occurrence); a job's
+ * concurrency limit is counted under its row lock; cancels and job changes are announced
+ * with LISTEN/NOTIFY ({@link PostgresStorage.subscribe}).
+ */
+export class PostgresStorage implements Storage {
+  readonly #pool: Pool;
+  readonly #ownsPool: boolean;
+  readonly #t: Tables;
+  readonly #notify: boolean;
+  readonly #clock: Clock;
+  readonly #runs: PgRuns;
+  readonly #finisher: RunFinisher;
+  readonly #listener: PgListener;
+  #ready = false;
+  #closed = false;
+
+  constructor(options: PostgresStorageOptions) {
+    if (options === null || typeof options !== 'object') throw new OptionsError('OPTIONS_INVALID', 'Expected an options object', { path: '$', value: options });
+    if ((options.pool === undefined) === (options.connectionString === undefined)) {
+      throw new OptionsError('OPTIONS_INVALID', 'Give exactly one of `pool` and `connectionString`', { path: 'pool', value: Object.keys(options), hint: 'e.g. { connectionString: "postgres://postgres@127.0.0.1:5432/test" }' });
+    }
+    const schema = options.schema ?? 'pipeline_jobs';
+    if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+      throw new OptionsError('OPTIONS_INVALID', 'Expected `schema` to be lower-case letters, digits and _ (at most 50)', { path: 'schema', value: schema });
+    }
+    const poolSize = options.poolSize ?? 10;
+    if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw new OptionsError('OPTIONS_INVALID', 'Expected `poolSize` to be a whole number >= 1', { path: 'poolSize', value: poolSize });
+    const reconnectMs = options.reconnectMs ?? 1000;
+    if (!Number.isFinite(reconnectMs) || reconnectMs < 0) throw new OptionsError('OPTIONS_INVALID', 'Expected `reconnectMs` to be a number >= 0', { path: 'reconnectMs', value: reconnectMs });
+    const logger = options.logger ?? silentLogger;
+    this.#ownsPool = options.pool === undefined;
+    const sync = options.synchronousCommit ?? 'on';
+    if (sync !== 'on' && sync !== 'off') throw new OptionsError('OPTIONS_INVALID', "Expected `synchronousCommit` to be 'on' or 'off'", { path: 'synchronousCommit', value: sync });
+    if (sync === 'off' && options.pool) {
+      throw new OptionsError('OPTIONS_INVALID', '`synchronousCommit` applies to the store\'s own pool only', { path: 'synchronousCommit', value: sync, hint: 'Set synchronous_commit on the pool you give, or pass `connectionString`' });
+    }
+    this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: poolSize, ...(sync === 'off' ? { options: '-c synchronous_commit=off' } : {}) });
+    // An idle client of our own pool that loses its connection must not crash the host.
+    if (this.#ownsPool) this.#pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error }));
+    this.#t = tables(schema);
+    this.#notify = options.notify ?? true;
+    this.#clock = options.clock ?? new SystemClock();
+    this.#runs = new PgRuns(this.#pool, this.#t, this.#notify);
+    this.#finisher = new RunFinisher(this.#pool, this.#t, (e) => pgError(e, 'finishRun'));
+    this.#listener = new PgListener(this.#pool, this.#t, this.#clock, logger, reconnectMs);
+  }
+
+  /** Creates or migrates the schema (under an advisory lock); refuses a newer one. Idempotent. */
+  async init(): Promise<void> {
+    if (this.#closed) throw closedError();
+    if (this.#ready) return;
+    try {
+      await migrate(this.#pool, this.#t, this.#clock.now());
+    } catch (error) {
+      throw pgError(error, this.#t.schema);
+    }
+    this.#ready = true;
+  }
+
+  /** Stops notifications and, when the store created the pool, ends it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#listener.stop();
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  /** LISTEN/NOTIFY: events from every process using this schema (see {@link Storage.subscribe}). */
+  async subscribe(listener: (event: StorageEvent) => void): Promise<() => Promise<void>> {
+    return this.#do('subscribe', () => this.#listener.add(listener));
+  }
+
+  async insertJob(job: JobRecord): Promise<void> {
+    await this.#do('insertJob', async () => {
+      try {
+        await this.#pool.query(`INSERT INTO ${this.#t.jobs} (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, jobValues(job));
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id, cause: error });
+        throw error;
+      }
+    });
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    return this.#do('getJob', () => readJob(this.#pool, this.#t, id));
+  }
+
+  async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
+    return this.#do('listJobs', async () => {
+      const limit = filter.limit ?? 100;
+      const [at, id] = filter.cursor ? parseJobCursor(filter.cursor) : [null, null];
+      const { rows } = await this.#pool.query<JobRow>(
+        `SELECT * FROM ${this.#t.jobs} WHERE ($1::text IS NULL OR project_id = $1) AND ($2::text[] IS NULL OR status = ANY($2::text[]))
+         AND ($3::bigint IS NULL OR (created_at, id) < ($3, $4::text)) ORDER BY created_at DESC, id DESC LIMIT $5`,
+        [filter.projectId ?? null, filter.status ?? null, at, id, limit + 1],
+      );
+      const items = rows.slice(0, limit).map(toJob);
+      return { items, next: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };
+    });
+  }
+
+  async listJobIds(statuses: readonly JobStatus[]): Promise<string[]> {
+    return this.#do('listJobIds', async () => (await this.#pool.query<{ id: string }>(`SELECT id FROM ${this.#t.jobs} WHERE status = ANY($1::text[])`, [statuses])).rows.map((r) => r.id));
+  }
+
+  async updateJob(id: string, patch: JobPatch, expect: JobExpectation, now: number): Promise<JobRecord | undefined> {
+    return this.#tx('updateJob', async (c) => {
+      const job = await readJob(c, this.#t, id, true);
+      if (!job || !updateAllowed(job, patch, expect)) return undefined;
+      const next = applyJobPatch(job, patch, now);
+      await writeJob(c, this.#t, next);
+      await this.#announce(c, [{ type: 'job-changed', jobId: id }]);
+      return next;
+    });
+  }
+
+  async deleteJob(id: string): Promise<string[]> {
+    const t = this.#t;
+    return this.#tx('deleteJob', async (c) => {
+      await c.query(`DELETE FROM ${t.steps} WHERE run_id IN (SELECT id FROM ${t.runs} WHERE job_id = $1)`, [id]);
+      const { rows } = await c.query<{ id: string }>(`DELETE FROM ${t.runs} WHERE job_id = $1 RETURNING id, run_index`, [id]);
+      for (const table of [t.batches, t.ledger]) await c.query(`DELETE FROM ${table} WHERE job_id = $1`, [id]);
+      const gone = await c.query(`DELETE FROM ${t.jobs} WHERE id = $1`, [id]);
+      if ((gone.rowCount ?? 0) > 0) await this.#announce(c, [{ type: 'job-changed', jobId: id }]);
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<BatchRecord | undefined> {
+    checkBatchInput(input);
+    const t = this.#t;
+    return this.#tx('createBatch', async (c) => {
+      const job = await readJob(c, t, input.jobId, true);
+      if (!job || !input.expectStatus.includes(job.status)) return undefined;
+      const batch: BatchRecord = {
+        jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
+        writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, createdAt: input.now,
+      };
+      // The unique key (job, occurrence) is the claim: a second claimer inserts nothing.
+      const inserted = await c.query(
+        `INSERT INTO ${t.batches} (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, created_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) ON CONFLICT (job_id, occurrence_at) WHERE trigger = 'schedule' DO NOTHING`,
+        [job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), batch.createdAt],
+      );
+      if (inserted.rowCount === 0) return undefined;
+      const patched = applyJobPatch(job, batchPatch(job, input), input.now);
+      await writeJob(c, t, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });
+      if (input.occurrenceAt !== null) {
+        await appendLedger(c, t, { jobId: job.id, action: 'started', reason: null, at: input.occurrenceAt, lastAt: input.occurrenceAt, count: 1, batchIndex: batch.batchIndex });
+      }
+      await this.#announce(c, [{ type: 'job-changed', jobId: job.id }]);
+      return batch;
+    });
+  }
+
+  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void> {
+    await this.#do('insertRuns', () => this.#runs.insertRuns(jobId, batchIndex, runs, now));
+  }
+
+  async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
+    return this.#do('getBatch', async () => {
+      const { rows } = await this.#pool.query<BatchRow>(`SELECT * FROM ${this.#t.batches} WHERE job_id = $1 AND batch_index = $2`, [jobId, batchIndex]);
+      return rows[0] && toBatch(rows[0]);
+    });
+  }
+
+  async listIncompleteBatches(): Promise<BatchRecord[]> {
+    return this.#do('listIncompleteBatches', async () => (await this.#pool.query<BatchRow>(`SELECT * FROM ${this.#t.batches} WHERE written_runs < run_count ORDER BY job_id, batch_index`)).rows.map(toBatch));
+  }
+
+  async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }): Promise<boolean> {
+    const t = this.#t;
+    return this.#tx('recordSkips', async (c) => {
+      const job = await readJob(c, t, jobId, true);
+      if (!job) throw new StorageError('STORAGE_NOT_FOUND', 'No such job', { path: 'jobId', value: jobId });
+      if (advance) {
+        if (job.version !== advance.expectVersion) return false;
+        await writeJob(c, t, applyJobPatch(job, { scheduleCursor: Math.max(job.scheduleCursor ?? -Infinity, advance.scheduleCursor) }, advance.now));
+      }
+      for (const skip of skips) {
+        const { rows } = await c.query<LedgerRow>(`SELECT * FROM ${t.ledger} WHERE job_id = $1 ORDER BY ord DESC LIMIT 1`, [jobId]);
+        const change = skipChange(rows[0] && toOccurrence(rows[0]), jobId, skip);
+        if ('extend' in change) await c.query(`UPDATE ${t.ledger} SET last_at = $3, count = $4 WHERE job_id = $1 AND ord = $2`, [jobId, rows[0]!.ord, change.extend.lastAt, change.extend.count]);
+        else await appendLedger(c, t, change.append);
+      }
+      return true;
+    });
+  }
+
+  async listOccurrences(jobId: string, page: PageRequest = {}): Promise<Page<OccurrenceRecord>> {
+    return this.#do('listOccurrences', async () => {
+      const limit = page.limit ?? 100;
+      const after = page.cursor ? parseIndexCursor(page.cursor) : -1;
+      const { rows } = await this.#pool.query<LedgerRow>(`SELECT * FROM ${this.#t.ledger} WHERE job_id = $1 AND ord > $2 ORDER BY ord LIMIT $3`, [jobId, after, limit + 1]);
+      const items = rows.slice(0, limit);
+      return { items: items.map(toOccurrence), next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.ord) : null };
+    });
+  }
+
+  async claimRuns(input: ClaimInput): Promise<RunRecord[]> {
+    return this.#do('claimRuns', () => this.#runs.claim(input));
+  }
+
+  async heartbeat(owner: string, runIds: readonly string[], leaseMs: number): Promise<HeartbeatResult> {
+    return this.#do('heartbeat', () => this.#runs.heartbeat(owner, runIds, leaseMs));
+  }
+
+  async setProcessInfo(runId: string, owner: string, info: Json): Promise<void> {
+    await this.#do('setProcessInfo', () => this.#runs.setProcessInfo(runId, owner, info));
+  }
+
+  async finishRun(runId: string, end: FinishRun): Promise<boolean> {
+    return this.#do('finishRun', () => this.#finisher.finish(runId, end));
+  }
+
+  async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {
+    return this.#do('cancelRuns', () => this.#runs.cancel(target, now));
+  }
+
+  async recoverExpiredRuns(requeue: (job: JobRecord) => boolean, now: number): Promise<RecoveredRun[]> {
+    return this.#do('recoverExpiredRuns', () => this.#runs.recover(requeue, now));
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return this.#do('getRun', () => this.#runs.get(id));
+  }
+
+  async listRuns(jobId: string, filter: RunFilter = {}): Promise<Page<RunRecord>> {
+    return this.#do('listRuns', () => this.#runs.list(jobId, filter));
+  }
+
+  async putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
+    await this.#do('putStepStates', () => this.#runs.putSteps(runId, steps));
+  }
+
+  async getStepStates(runId: string): Promise<StepStateRecord[]> {
+    return this.#do('getStepStates', () => this.#runs.getSteps(runId));
+  }
+
+  async deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {
+    return this.#do('deleteRuns', () => this.#runs.delete(jobId, which));
+  }
+
+  async #announce(c: PoolClient, events: StorageEvent[]): Promise<void> {
+    if (this.#notify) await notify(c, this.#t, events);
+  }
+
+  #tx<T>(where: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.#do(where, () => transaction(this.#pool, fn));
+  }
+
+  async #do<T>(where: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw closedError();
+    if (!this.#ready) throw new StorageError('STORAGE_NOT_INITIALISED', 'The storage is not initialised', { hint: 'Call `await storage.init()` first' });
+    try {
+      return await fn();
+    } catch (error) {
+      throw pgError(error, where);
+    }
+  }
+}
+
+function closedError(): StorageError {
+  return new StorageError('STORAGE_CLOSED', 'The storage is closed', { hint: 'Create a new PostgresStorage' });
+}
+
+async function readJob(db: { query: Pool['query'] } | PoolClient, t: Tables, id: string, lock = false): Promise<JobRecord | undefined> {
+  const { rows } = await (db as Pool).query<JobRow>(`SELECT * FROM ${t.jobs} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] && toJob(rows[0]);
+}
+
+async function writeJob(c: PoolClient, t: Tables, job: JobRecord): Promise<void> {
+  const cols = JOB_COLUMNS.slice(1);
+  await c.query(`UPDATE ${t.jobs} SET ${cols.map((col, i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1`, [job.id, ...jobValues(job).slice(1)]);
+}
+
+async function appendLedger(c: PoolClient, t: Tables, r: OccurrenceRecord): Promise<void> {
+  await c.query(
+    `INSERT INTO ${t.ledger} (job_id, ord, action, reason, at, last_at, count, batch_index)
+     VALUES ($1, (SELECT coalesce(max(ord), -1) + 1 FROM ${t.ledger} WHERE job_id = $1), $2, $3, $4, $5, $6, $7)`,
+    [r.jobId, r.action, r.reason, r.at, r.lastAt, r.count, r.batchIndex],
+  );
+}

@@ -1,0 +1,226 @@
+/**
+ * Rows of the SQL adapters (SQLite and PostgreSQL share column names) and their mapping
+ * to records. Numbers may arrive as strings (PostgreSQL `bigint`); JSON fields are TEXT,
+ * so key order is kept exactly as written.
+ */
+import { StorageError } from '../../errors.js';
+import type { JobStatus, RunState } from '../../status.js';
+import type { BatchRecord, ErrorInfo, JobRecord, OccurrenceRecord, RunReason, RunRecord, SkipReason, StepStateRecord } from '../records.js';
+
+type Num = number | string;
+type NullableNum = Num | null;
+
+export interface JobRow {
+  id: string;
+  project_id: string;
+  name: string;
+  status: string;
+  snapshot_id: string;
+  pipeline: string;
+  environments: string;
+  grid: string;
+  selection: string;
+  schedule: string;
+  env_vars: string;
+  options: string;
+  n_pending: Num;
+  n_started: Num;
+  n_success: Num;
+  n_failure: Num;
+  n_aborted: Num;
+  batch_count: Num;
+  run_count: Num;
+  schedule_cursor: NullableNum;
+  max_concurrent_runs: Num;
+  created_at: Num;
+  updated_at: Num;
+  finished_at: NullableNum;
+  version: Num;
+}
+
+export interface RunRow {
+  id: string;
+  job_id: string;
+  batch_index: Num;
+  grid_index: Num;
+  index_in_batch: Num;
+  run_index: Num;
+  status: string;
+  parameters: string;
+  created_at: Num;
+  started_at: NullableNum;
+  finished_at: NullableNum;
+  reason: string | null;
+  error: string | null;
+  attempts: Num;
+  lease_owner: string | null;
+  lease_expires_at: NullableNum;
+  cancel_requested: number | boolean;
+  process_info: string | null;
+  seq: Num;
+}
+
+export interface BatchRow {
+  job_id: string;
+  batch_index: Num;
+  trigger: string;
+  occurrence_at: NullableNum;
+  run_count: Num;
+  written_runs: Num;
+  first_run_index: Num;
+  env_vars: string;
+  created_at: Num;
+}
+
+export interface LedgerRow {
+  job_id: string;
+  ord: Num;
+  action: string;
+  reason: string | null;
+  at: Num;
+  last_at: Num;
+  count: Num;
+  batch_index: NullableNum;
+}
+
+export interface StepRow {
+  run_id: string;
+  ord: Num;
+  step_uuid: string;
+  status: string;
+  started_at: NullableNum;
+  finished_at: NullableNum;
+  attempts: Num;
+  exit_code: NullableNum;
+  error: string | null;
+}
+
+/** The job columns in insert order; `jobValues` gives the values in the same order. */
+export const JOB_COLUMNS = [
+  'id', 'project_id', 'name', 'status', 'snapshot_id', 'pipeline', 'environments', 'grid', 'selection', 'schedule', 'env_vars', 'options',
+  'n_pending', 'n_started', 'n_success', 'n_failure', 'n_aborted', 'batch_count', 'run_count', 'schedule_cursor', 'max_concurrent_runs',
+  'created_at', 'updated_at', 'finished_at', 'version',
+] as const;
+
+/** Counter column per run status. */
+export const COUNTER_COLUMN: Record<RunState, string> = {
+  PENDING: 'n_pending',
+  STARTED: 'n_started',
+  SUCCESS: 'n_success',
+  FAILURE: 'n_failure',
+  ABORTED: 'n_aborted',
+};
+
+export function jobValues(job: JobRecord): Array<string | number | null> {
+  return [
+    job.id, job.projectId, job.name, job.status, job.snapshotId, json(job.pipeline), json(job.environments), json(job.grid), json(job.selection),
+    json(job.schedule), json(job.envVars), json(job.options),
+    job.counters.PENDING, job.counters.STARTED, job.counters.SUCCESS, job.counters.FAILURE, job.counters.ABORTED,
+    job.batchCount, job.runCount, job.scheduleCursor, job.maxConcurrentRuns, job.createdAt, job.updatedAt, job.finishedAt, job.version,
+  ];
+}
+
+/** JSON text of a value; `undefined` (an absent optional field) is stored as `null`. */
+export function json(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+function parse<T>(text: string, column: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new StorageError('STORAGE_CORRUPT', 'A stored JSON field cannot be read', { path: column, value: text, cause, hint: 'The database was changed outside pipeline-jobs' });
+  }
+}
+
+const num = (v: Num): number => Number(v);
+const numOrNull = (v: NullableNum): number | null => (v === null ? null : Number(v));
+
+export function toJob(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    name: row.name,
+    status: row.status as JobStatus,
+    snapshotId: row.snapshot_id,
+    pipeline: parse(row.pipeline, 'pipeline'),
+    environments: parse(row.environments, 'environments'),
+    grid: parse(row.grid, 'grid'),
+    selection: parse(row.selection, 'selection'),
+    schedule: parse(row.schedule, 'schedule'),
+    envVars: parse(row.env_vars, 'env_vars'),
+    options: parse(row.options, 'options'),
+    counters: { PENDING: num(row.n_pending), STARTED: num(row.n_started), SUCCESS: num(row.n_success), FAILURE: num(row.n_failure), ABORTED: num(row.n_aborted) },
+    batchCount: num(row.batch_count),
+    runCount: num(row.run_count),
+    scheduleCursor: numOrNull(row.schedule_cursor),
+    maxConcurrentRuns: num(row.max_concurrent_runs),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+    finishedAt: numOrNull(row.finished_at),
+    version: num(row.version),
+  };
+}
+
+export function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    batchIndex: num(row.batch_index),
+    gridIndex: num(row.grid_index),
+    indexInBatch: num(row.index_in_batch),
+    runIndex: num(row.run_index),
+    status: row.status as RunState,
+    parameters: parse(row.parameters, 'parameters'),
+    createdAt: num(row.created_at),
+    startedAt: numOrNull(row.started_at),
+    finishedAt: numOrNull(row.finished_at),
+    reason: row.reason as RunReason | null,
+    error: row.error === null ? null : parse<ErrorInfo>(row.error, 'error'),
+    attempts: num(row.attempts),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: numOrNull(row.lease_expires_at),
+    cancelRequested: row.cancel_requested === true || row.cancel_requested === 1,
+    processInfo: row.process_info === null ? null : parse(row.process_info, 'process_info'),
+    seq: num(row.seq),
+  };
+}
+
+export function toBatch(row: BatchRow): BatchRecord {
+  return {
+    jobId: row.job_id,
+    batchIndex: num(row.batch_index),
+    trigger: row.trigger as BatchRecord['trigger'],
+    occurrenceAt: numOrNull(row.occurrence_at),
+    runCount: num(row.run_count),
+    writtenRuns: num(row.written_runs),
+    firstRunIndex: num(row.first_run_index),
+    envVars: parse(row.env_vars, 'env_vars'),
+    createdAt: num(row.created_at),
+  };
+}
+
+export function toOccurrence(row: LedgerRow): OccurrenceRecord {
+  return {
+    jobId: row.job_id,
+    action: row.action as OccurrenceRecord['action'],
+    reason: row.reason as SkipReason | null,
+    at: num(row.at),
+    lastAt: num(row.last_at),
+    count: num(row.count),
+    batchIndex: numOrNull(row.batch_index),
+  };
+}
+
+export function toStep(row: StepRow): StepStateRecord {
+  return {
+    runId: row.run_id,
+    stepUuid: row.step_uuid,
+    status: row.status as RunState,
+    startedAt: numOrNull(row.started_at),
+    finishedAt: numOrNull(row.finished_at),
+    attempts: num(row.attempts),
+    exitCode: numOrNull(row.exit_code),
+    error: row.error === null ? null : parse<ErrorInfo>(row.error, 'error'),
+  };
+}

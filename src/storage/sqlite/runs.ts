@@ -1,0 +1,229 @@
+import type { Clock } from '../../clock.js';
+import { StorageError } from '../../errors.js';
+import type { RunState } from '../../status.js';
+import { parseIndexCursor } from '../memory/helpers.js';
+import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
+import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
+import { checkLimit, freshRuns } from '../sql/logic.js';
+import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
+import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
+import type { Db } from './db.js';
+
+const END = `('SUCCESS', 'FAILURE', 'ABORTED')`;
+
+/** The run half of the SQLite adapter: each method runs inside one write transaction when it writes. */
+export class SqliteRuns {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): void {
+    const { db } = this;
+    db.write(() => {
+      const row = db.stmt('SELECT * FROM pj_batches WHERE job_id = ? AND batch_index = ?').get(jobId, batchIndex) as BatchRow | undefined;
+      if (!row) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
+      const batch = toBatch(row);
+      const fresh = freshRuns(batch, runs);
+      if (fresh.length === 0) return;
+      const insert = db.stmt(
+        `INSERT INTO pj_runs (id, job_id, batch_index, grid_index, index_in_batch, run_index, status, parameters, created_at, attempts, cancel_requested, seq)
+         VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, 0, 0, ?) ON CONFLICT (job_id, batch_index, index_in_batch) DO NOTHING`,
+      );
+      let seq = db.takeSeq(fresh.length);
+      let added = 0;
+      let written = batch.writtenRuns;
+      for (const r of fresh) {
+        try {
+          added += insert.run(r.id, jobId, batchIndex, r.gridIndex, r.indexInBatch, batch.firstRunIndex + r.indexInBatch, json(r.parameters), now, seq++).changes;
+        } catch (error) {
+          if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+            throw new StorageError('STORAGE_DUPLICATE_ID', 'A run with this id exists', { path: `runs[${fresh.indexOf(r)}].id`, value: r.id, cause: error });
+          }
+          throw error;
+        }
+        written = Math.max(written, r.indexInBatch + 1);
+      }
+      db.stmt('UPDATE pj_batches SET written_runs = ? WHERE job_id = ? AND batch_index = ?').run(written, jobId, batchIndex);
+      db.addCounters(jobId, { PENDING: added });
+    });
+  }
+
+  claim(input: ClaimInput): RunRecord[] {
+    checkLimit(input.limit, input.leaseMs);
+    if (input.limit === 0 || (input.jobIds && input.jobIds.length === 0)) return [];
+    const { db } = this;
+    const statuses = JSON.stringify(input.jobStatuses ?? ['STARTED', 'PAUSED']);
+    const jobIds = input.jobIds ? JSON.stringify(input.jobIds) : null;
+    return db.write(() => {
+      const now = this.clock.now();
+      const expires = now + input.leaseMs;
+      const candidates = db.stmt(
+        // Walk the pending runs in seq order (the partial index), joining each to its job:
+        // left to itself the planner may scan all of a job's runs and sort them.
+        `SELECT r.*, j.n_started AS j_started, j.max_concurrent_runs AS j_max FROM pj_runs r INDEXED BY pj_runs_pending CROSS JOIN pj_jobs j ON j.id = r.job_id
+         WHERE r.status = 'PENDING' AND r.seq > ? AND j.status IN (SELECT value FROM json_each(?))
+           AND (? IS NULL OR r.job_id IN (SELECT value FROM json_each(?)))
+           AND (j.max_concurrent_runs = 0 OR j.n_started < j.max_concurrent_runs)
+         ORDER BY r.seq LIMIT ?`,
+      );
+      const take = db.stmt("UPDATE pj_runs SET status = 'STARTED', started_at = ?, attempts = attempts + 1, lease_owner = ?, lease_expires_at = ? WHERE id = ?");
+      const out: RunRecord[] = [];
+      let after = -1;
+      while (out.length < input.limit) {
+        const want = input.limit - out.length;
+        const rows = candidates.all(after, statuses, jobIds, jobIds, want) as Array<RunRow & { j_started: number; j_max: number }>;
+        const taken = new Map<string, number>();
+        for (const row of rows) {
+          after = Number(row.seq);
+          const already = taken.get(row.job_id) ?? 0;
+          // A job that reaches its limit in this round is left out of the next query by its counter.
+          if (row.j_max > 0 && row.j_started + already >= row.j_max) continue;
+          take.run(now, input.owner, expires, row.id);
+          taken.set(row.job_id, already + 1);
+          out.push({ ...toRun(row), status: 'STARTED', startedAt: now, attempts: Number(row.attempts) + 1, leaseOwner: input.owner, leaseExpiresAt: expires });
+        }
+        for (const [jobId, n] of taken) db.addCounters(jobId, { PENDING: -n, STARTED: n });
+        if (rows.length < want) break;
+      }
+      return out;
+    });
+  }
+
+  heartbeat(owner: string, runIds: readonly string[], leaseMs: number): HeartbeatResult {
+    const result: HeartbeatResult = { cancelRequested: [], lost: [] };
+    if (runIds.length === 0) return result;
+    const { db } = this;
+    return db.write(() => {
+      const extend = db.stmt("UPDATE pj_runs SET lease_expires_at = ? WHERE id = ? AND status = 'STARTED' AND lease_owner = ? RETURNING cancel_requested");
+      const until = this.clock.now() + leaseMs;
+      for (const id of runIds) {
+        const row = extend.get(until, id, owner) as { cancel_requested: number } | undefined;
+        if (!row) result.lost.push(id);
+        else if (row.cancel_requested) result.cancelRequested.push(id);
+      }
+      return result;
+    });
+  }
+
+  setProcessInfo(runId: string, owner: string, info: Json): void {
+    this.db.stmt("UPDATE pj_runs SET process_info = ? WHERE id = ? AND lease_owner = ? AND status = 'STARTED'").run(json(info), runId, owner);
+  }
+
+  finish(runId: string, end: FinishRun): boolean {
+    const { db } = this;
+    return db.write(() => this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now));
+  }
+
+  #finish(runId: string, from: RunState, owner: string | null, to: RunState, reason: string | null, error: string | null, now: number): boolean {
+    const row = this.db
+      .stmt(
+        `UPDATE pj_runs SET status = ?, finished_at = ?, reason = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL
+         WHERE id = ? AND status = ? AND lease_owner IS ? RETURNING job_id`,
+      )
+      .get(to, now, reason, error, runId, from, owner) as { job_id: string } | undefined;
+    if (!row) return false;
+    this.db.addCounters(row.job_id, { [from]: -1, [to]: 1 });
+    return true;
+  }
+
+  cancel(target: CancelTarget, now: number): { aborted: string[]; flagged: string[] } {
+    const { db } = this;
+    return db.write(() => {
+      const ids = 'jobId' in target
+        ? (db.stmt("SELECT id FROM pj_runs WHERE job_id = ? AND status IN ('PENDING', 'STARTED') ORDER BY run_index").all(target.jobId) as Array<{ id: string }>).map((r) => r.id)
+        : target.runIds;
+      const aborted: string[] = [];
+      const flagged: string[] = [];
+      const flag = db.stmt("UPDATE pj_runs SET cancel_requested = 1 WHERE id = ? AND status = 'STARTED' RETURNING id");
+      for (const id of ids) {
+        if (this.#finish(id, 'PENDING', null, 'ABORTED', 'cancelled', null, now)) aborted.push(id);
+        else if (flag.get(id)) flagged.push(id);
+      }
+      return { aborted, flagged };
+    });
+  }
+
+  recover(requeue: (job: JobRecord) => boolean, now: number): RecoveredRun[] {
+    const { db } = this;
+    return db.write(() => {
+      const expired = db.stmt("SELECT * FROM pj_runs WHERE status = 'STARTED' AND lease_expires_at <= ? ORDER BY seq").all(this.clock.now()) as RunRow[];
+      const decisions = new Map<string, boolean>();
+      const out: RecoveredRun[] = [];
+      for (const row of expired) {
+        const run = toRun(row);
+        let again = decisions.get(run.jobId);
+        if (again === undefined) {
+          const job = db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(run.jobId) as JobRow;
+          again = requeue(toJob(job));
+          decisions.set(run.jobId, again);
+        }
+        if (again && !run.cancelRequested) {
+          const seq = db.takeSeq(1);
+          db.stmt("UPDATE pj_runs SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, started_at = NULL, seq = ? WHERE id = ?").run(seq, run.id);
+          db.addCounters(run.jobId, { STARTED: -1, PENDING: 1 });
+          out.push({ run: { ...run, status: 'PENDING', leaseOwner: null, leaseExpiresAt: null, startedAt: null, seq }, outcome: 'requeued' });
+        } else {
+          const status = run.cancelRequested ? 'ABORTED' : 'FAILURE';
+          const reason = run.cancelRequested ? 'cancelled' : 'interrupted';
+          this.#finish(run.id, 'STARTED', run.leaseOwner, status, reason, null, now);
+          out.push({ run: { ...run, status, reason, error: null, finishedAt: now, leaseOwner: null, leaseExpiresAt: null }, outcome: 'failed' });
+        }
+      }
+      return out;
+    });
+  }
+
+  get(id: string): RunRecord | undefined {
+    const row = this.db.stmt('SELECT * FROM pj_runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  list(jobId: string, filter: RunFilter): Page<RunRecord> {
+    const limit = filter.limit ?? 100;
+    const after = filter.cursor ? parseIndexCursor(filter.cursor) : -1;
+    const rows = this.db
+      .stmt(
+        `SELECT * FROM pj_runs WHERE job_id = ? AND run_index > ? AND (? IS NULL OR status IN (SELECT value FROM json_each(?)))
+         AND (? IS NULL OR batch_index = ?) ORDER BY run_index LIMIT ?`,
+      )
+      .all(jobId, after, ...twice(filter.status ? JSON.stringify(filter.status) : null), ...twice(filter.batchIndex ?? null), limit + 1) as RunRow[];
+    const items = rows.slice(0, limit).map(toRun);
+    return { items, next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
+  }
+
+  putSteps(runId: string, steps: readonly StepStateRecord[]): void {
+    const { db } = this;
+    db.write(() => {
+      if (!db.stmt('SELECT 1 FROM pj_runs WHERE id = ?').get(runId)) return;
+      db.stmt('DELETE FROM pj_steps WHERE run_id = ?').run(runId);
+      const insert = db.stmt('INSERT INTO pj_steps (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      steps.forEach((s, i) => insert.run(runId, i, s.stepUuid, s.status, s.startedAt, s.finishedAt, s.attempts, s.exitCode, s.error ? json(s.error) : null));
+    });
+  }
+
+  getSteps(runId: string): StepStateRecord[] {
+    return (this.db.stmt('SELECT * FROM pj_steps WHERE run_id = ? ORDER BY ord').all(runId) as StepRow[]).map(toStep);
+  }
+
+  delete(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): string[] {
+    const { db } = this;
+    return db.write(() => {
+      const victims =
+        'runIds' in which
+          ? (db.stmt(`SELECT id FROM pj_runs WHERE job_id = ? AND status IN ${END} AND id IN (SELECT value FROM json_each(?)) ORDER BY run_index`).all(jobId, JSON.stringify(which.runIds)) as Array<{ id: string }>)
+          : (db.stmt(`SELECT id FROM pj_runs WHERE job_id = ? AND status IN ${END} ORDER BY finished_at DESC, run_index DESC LIMIT -1 OFFSET ?`).all(jobId, Math.max(0, which.keepLatest)) as Array<{ id: string }>);
+      const dropSteps = db.stmt('DELETE FROM pj_steps WHERE run_id = ?');
+      const dropRun = db.stmt('DELETE FROM pj_runs WHERE id = ?');
+      for (const { id } of victims) {
+        dropSteps.run(id);
+        dropRun.run(id);
+      }
+      return victims.map((v) => v.id);
+    });
+  }
+}
+
+function twice<T>(v: T): [T, T] {
+  return [v, v];
+}

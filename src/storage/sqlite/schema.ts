@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+import { StorageError } from '../../errors.js';
+
+/** The schema version this release writes. A file with a higher version is refused. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** Migrations by the version they create; each runs once, in its own transaction with its version row. */
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE pj_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO pj_meta (key, value) VALUES ('seq', 0);
+      CREATE TABLE pj_jobs (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, snapshot_id TEXT NOT NULL,
+        pipeline TEXT NOT NULL, environments TEXT NOT NULL, grid TEXT NOT NULL, selection TEXT NOT NULL, schedule TEXT NOT NULL,
+        env_vars TEXT NOT NULL, options TEXT NOT NULL,
+        n_pending INTEGER NOT NULL, n_started INTEGER NOT NULL, n_success INTEGER NOT NULL, n_failure INTEGER NOT NULL, n_aborted INTEGER NOT NULL,
+        batch_count INTEGER NOT NULL, run_count INTEGER NOT NULL, schedule_cursor INTEGER, max_concurrent_runs INTEGER NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER, version INTEGER NOT NULL
+      );
+      CREATE INDEX pj_jobs_by_time ON pj_jobs (created_at DESC, id DESC);
+      CREATE INDEX pj_jobs_by_project ON pj_jobs (project_id, created_at DESC, id DESC);
+      CREATE INDEX pj_jobs_by_status ON pj_jobs (status);
+      CREATE TABLE pj_batches (
+        job_id TEXT NOT NULL, batch_index INTEGER NOT NULL, trigger TEXT NOT NULL, occurrence_at INTEGER,
+        run_count INTEGER NOT NULL, written_runs INTEGER NOT NULL, first_run_index INTEGER NOT NULL,
+        env_vars TEXT NOT NULL, created_at INTEGER NOT NULL,
+        PRIMARY KEY (job_id, batch_index)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX pj_batches_occurrence ON pj_batches (job_id, occurrence_at) WHERE trigger = 'schedule';
+      CREATE INDEX pj_batches_incomplete ON pj_batches (job_id) WHERE written_runs < run_count;
+      CREATE TABLE pj_runs (
+        id TEXT PRIMARY KEY, job_id TEXT NOT NULL, batch_index INTEGER NOT NULL, grid_index INTEGER NOT NULL,
+        index_in_batch INTEGER NOT NULL, run_index INTEGER NOT NULL, status TEXT NOT NULL, parameters TEXT NOT NULL,
+        created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, reason TEXT, error TEXT,
+        attempts INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER, cancel_requested INTEGER NOT NULL,
+        process_info TEXT, seq INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX pj_runs_position ON pj_runs (job_id, batch_index, index_in_batch);
+      CREATE INDEX pj_runs_by_job ON pj_runs (job_id, run_index);
+      CREATE INDEX pj_runs_pending ON pj_runs (seq) WHERE status = 'PENDING';
+      CREATE INDEX pj_runs_leases ON pj_runs (lease_expires_at) WHERE status = 'STARTED';
+      CREATE TABLE pj_steps (
+        run_id TEXT NOT NULL, ord INTEGER NOT NULL, step_uuid TEXT NOT NULL, status TEXT NOT NULL,
+        started_at INTEGER, finished_at INTEGER, attempts INTEGER NOT NULL, exit_code INTEGER, error TEXT,
+        PRIMARY KEY (run_id, ord)
+      ) WITHOUT ROWID;
+      CREATE TABLE pj_ledger (
+        job_id TEXT NOT NULL, ord INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL, count INTEGER NOT NULL, batch_index INTEGER,
+        PRIMARY KEY (job_id, ord)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/**
+ * Brings the schema to {@link SQLITE_SCHEMA_VERSION} under a write lock (BEGIN IMMEDIATE),
+ * so processes opening the file at once migrate it once. Refuses a newer schema before
+ * changing anything.
+ */
+export function migrate(db: Database.Database, now: number): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS pj_schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const row = db.prepare('SELECT max(version) AS v FROM pj_schema_version').get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > SQLITE_SCHEMA_VERSION) {
+      throw new StorageError('STORAGE_SCHEMA_TOO_NEW', `The database has schema version ${current}; this version of pipeline-jobs knows up to ${SQLITE_SCHEMA_VERSION}`, {
+        path: 'schema_version',
+        value: current,
+        hint: 'Upgrade pipeline-jobs to the version that wrote this file, or use another file',
+      });
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO pj_schema_version (version, applied_at) VALUES (?, ?)').run(m.version, now);
+    }
+  }).immediate();
+}
+
+/** The problems `PRAGMA quick_check` / `integrity_check` finds; empty when the file is sound. */
+export function integrityProblems(db: Database.Database, mode: 'quick' | 'full'): string[] {
+  const rows = db.pragma(mode === 'quick' ? 'quick_check' : 'integrity_check') as Array<Record<string, string>>;
+  const messages = rows.map((r) => Object.values(r)[0] ?? '');
+  return messages.length === 1 && messages[0] === 'ok' ? [] : messages;
+}
