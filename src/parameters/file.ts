@@ -54,7 +54,8 @@ export function readFromDisk(): ParametersFileReader {
 /**
  * A reader of the files of one snapshot, so a job reads the parameters file it was
  * created with, never the live tree. A file is absent when `readFile` rejects with an
- * error whose `code` is `ENOENT`; any other rejection (an unknown snapshot) is passed on.
+ * error whose `code` is `SNAPSHOT_FILE_NOT_FOUND` (the `Snapshots` contract) or `ENOENT`;
+ * any other rejection (an unknown snapshot) is passed on.
  */
 export function readFromSnapshot(snapshots: Pick<Snapshots, 'readFile'>, snapshotId: string): ParametersFileReader {
   return async (file) => {
@@ -96,7 +97,7 @@ async function readOrUndefined(file: string): Promise<Buffer | undefined> {
 
 function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'SNAPSHOT_FILE_NOT_FOUND';
 }
 
 /**

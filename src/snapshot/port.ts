@@ -14,7 +14,12 @@ export interface Snapshots {
   get(id: string): Promise<SnapshotRecord | undefined>;
   /** Every complete snapshot. */
   list(): Promise<SnapshotRecord[]>;
-  /** Reads one file of the snapshot (path relative to the project root, `/`-separated). */
+  /**
+   * Reads one file of the snapshot (path relative to the project root, `/`-separated).
+   * Rejects with an error whose `code` is `'SNAPSHOT_FILE_NOT_FOUND'` (a `NotFoundError`)
+   * when the snapshot has no such file, so callers can tell "absent" from other failures;
+   * `'ENOENT'` is accepted too, for adapters that pass on a file system's error.
+   */
   readFile(id: string, path: string): Promise<Buffer>;
   /** Writes a working copy of the snapshot into `targetDir` (created; must be empty or absent). */
   materialize(id: string, targetDir: string, options?: { signal?: AbortSignal }): Promise<void>;

@@ -1,0 +1,28 @@
+/** Job states. See the lifecycle table in the README. */
+export const JobStatus = {
+  DRAFT: 'DRAFT',
+  PENDING: 'PENDING',
+  STARTED: 'STARTED',
+  PAUSED: 'PAUSED',
+  SUCCESS: 'SUCCESS',
+  FAILURE: 'FAILURE',
+  ABORTED: 'ABORTED',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+
+/** Pipeline-run states (also used for steps). */
+export const RunState = {
+  PENDING: 'PENDING',
+  STARTED: 'STARTED',
+  SUCCESS: 'SUCCESS',
+  FAILURE: 'FAILURE',
+  ABORTED: 'ABORTED',
+} as const;
+export type RunState = (typeof RunState)[keyof typeof RunState];
+
+/** End states are final: no status ever leaves them. */
+export const END_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'ABORTED']);
+
+export function isEndState(status: string): boolean {
+  return END_STATES.has(status);
+}
