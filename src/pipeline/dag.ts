@@ -16,6 +16,11 @@ export function validateDag(steps: readonly DagNode[], basePath = 'steps'): void
   for (const step of steps) {
     const seen = new Set<string>();
     step.incoming_connections.forEach((from, i) => {
+      if (known.has(from) && !seen.has(from)) {
+        seen.add(from);
+        return;
+      }
+      // Only reached on an error: building paths for every edge costs on large pipelines.
       const path = joinPath(basePath, step.uuid, 'incoming_connections', i);
       if (!known.has(from)) {
         throw new PipelineError('PIPELINE_UNKNOWN_CONNECTION', `Step "${step.uuid}" depends on a step that does not exist`, {
@@ -24,14 +29,11 @@ export function validateDag(steps: readonly DagNode[], basePath = 'steps'): void
           hint: 'Every entry of incoming_connections must be the uuid of a step of the same pipeline',
         });
       }
-      if (seen.has(from)) {
-        throw new PipelineError('PIPELINE_DUPLICATE_CONNECTION', `Step "${step.uuid}" lists the same incoming step twice`, {
-          path,
-          value: from,
-          hint: 'List each incoming step once',
-        });
-      }
-      seen.add(from);
+      throw new PipelineError('PIPELINE_DUPLICATE_CONNECTION', `Step "${step.uuid}" lists the same incoming step twice`, {
+        path,
+        value: from,
+        hint: 'List each incoming step once',
+      });
     });
   }
   const cycle = findCycle(steps);

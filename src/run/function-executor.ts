@@ -1,0 +1,157 @@
+import { format } from 'node:util';
+import { ExecutionError, OptionsError, joinPath } from '../errors.js';
+import type { Pipeline, PipelineStep } from '../pipeline/model.js';
+import { isStopped } from './context-internals.js';
+import { StepErrorCode } from './result.js';
+import type { LogWriter, StepContext, StepExecutor, StepInvocation, StepOutcome } from './step-executor.js';
+
+/** What an in-process step function gets. */
+export interface FunctionStepContext {
+  /** Aborts when the step must stop; a function should return (or throw) soon after. */
+  readonly signal: AbortSignal;
+  readonly runId: string;
+  readonly jobId?: string;
+  readonly projectId: string;
+  readonly pipeline: Pipeline;
+  readonly step: PipelineStep;
+  readonly attempt: number;
+  /** The step's effective parameters in this run. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** The pipeline's effective parameters in this run. */
+  readonly pipelineParameters: Readonly<Record<string, unknown>>;
+  /** The variables a process step would see (the host's `process.env` is not changed). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The step file's folder in the working copy (the working copy for steps without a file). */
+  readonly cwd: string;
+  readonly workDir: string;
+  readonly artifactsDir: string;
+  readonly stdout: LogWriter;
+  readonly stderr: LogWriter;
+  /** Writes one line to the step's stdout (`util.format` of the arguments). */
+  log(...args: unknown[]): void;
+}
+
+/** A step as a function. Returning (or resolving) is success; throwing (or rejecting) is failure. */
+export type StepFunction = (context: FunctionStepContext) => unknown;
+
+/** Options of {@link FunctionStepExecutor}. */
+export interface FunctionStepExecutorOptions {
+  /**
+   * The step functions, by step uuid or by `file_path` (the uuid is looked up first).
+   * @example { extract: async ({ parameters, log }) => log('rows', parameters.limit) }
+   */
+  functions: Readonly<Record<string, StepFunction>>;
+}
+
+/**
+ * Runs steps as functions in this process: pipelines defined in code, tests. The
+ * function gets a context (signal, parameters, log writers, env, cwd) instead of a
+ * process. JavaScript cannot be killed: a function that ignores its signal is given up
+ * on after the grace period (`STEP_UNRESPONSIVE`) and keeps running in the background.
+ */
+export class FunctionStepExecutor implements StepExecutor {
+  readonly #functions: ReadonlyMap<string, StepFunction>;
+
+  constructor(options: FunctionStepExecutorOptions) {
+    const functions = options?.functions;
+    if (functions === null || typeof functions !== 'object') {
+      throw new OptionsError('OPTIONS_INVALID', 'FunctionStepExecutor needs a functions object', { path: 'options.functions', value: functions });
+    }
+    for (const [key, fn] of Object.entries(functions)) {
+      if (typeof fn !== 'function') {
+        throw new OptionsError('OPTIONS_INVALID', 'Every step function must be a function', { path: joinPath('options.functions', key), value: fn });
+      }
+    }
+    this.#functions = new Map(Object.entries(functions));
+  }
+
+  async run(invocation: StepInvocation, context: StepContext): Promise<StepOutcome> {
+    const { step } = invocation;
+    const fn = this.#functions.get(step.uuid) ?? (step.file_path === '' ? undefined : this.#functions.get(step.file_path));
+    if (!fn) {
+      throw new ExecutionError(StepErrorCode.FUNCTION_MISSING, `No function is registered for step "${step.title || step.uuid}"`, {
+        path: joinPath('steps', step.uuid),
+        value: step.uuid,
+        hint: 'Register it in the functions option under the step uuid or its file_path',
+      });
+    }
+    if (isStopped(context)) throw context.signal.reason;
+    const { stdout } = context;
+    const fnContext: FunctionStepContext = {
+      get signal() {
+        return context.signal;
+      },
+      runId: invocation.runId,
+      projectId: invocation.projectId,
+      pipeline: invocation.pipeline,
+      step,
+      attempt: invocation.attempt,
+      parameters: invocation.parameters,
+      pipelineParameters: invocation.pipelineParameters,
+      // Read on use: building the step's variables costs more than most in-process steps.
+      get env() {
+        return context.env;
+      },
+      cwd: context.cwd,
+      workDir: context.workDir,
+      get artifactsDir() {
+        return context.artifactsDir;
+      },
+      stdout,
+      stderr: context.stderr,
+      log: (...args: unknown[]) => stdout.write(`${format(...args)}\n`),
+    };
+    if (invocation.jobId !== undefined) (fnContext as { jobId?: string }).jobId = invocation.jobId;
+    const result = fn(fnContext);
+    if (!isPromiseLike(result)) return {};
+    await abandonAfterGrace(Promise.resolve(result), context);
+    return {};
+  }
+}
+
+/** Waits for `work`; once the signal aborted, waits at most the grace period more. */
+function abandonAfterGrace(work: Promise<unknown>, context: StepContext): Promise<unknown> {
+  if (context.signal.aborted) return raceGrace(work, context);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      raceGrace(work, context).then(resolve, reject);
+    };
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        context.signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        context.signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function raceGrace(work: Promise<unknown>, context: StepContext): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = context.clock.setTimeout(() => {
+      reject(
+        new ExecutionError(StepErrorCode.UNRESPONSIVE, 'The step function did not return within the grace period after it was told to stop', {
+          hint: 'Step functions should watch context.signal; this one may still be running in the background',
+        }),
+      );
+    }, context.gracePeriodMs);
+    work.then(
+      (v) => {
+        context.clock.clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        context.clock.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
