@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../../clock.js';
 import { SystemClock } from '../../clock.js';
@@ -78,6 +80,8 @@ export class SqliteStorage implements Storage {
     const { path, busyTimeoutMs, synchronous, integrityCheck, clock } = this.#options;
     let raw: Database.Database | undefined;
     try {
+      // The file's folder is created like the file itself, so a fresh host can start with one option.
+      if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
       raw = new Database(path, { timeout: busyTimeoutMs });
       raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
       raw.pragma('journal_mode = WAL');

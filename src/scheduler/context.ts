@@ -1,0 +1,65 @@
+import type { TypedEmitter } from '../events.js';
+import { GridSelection, ParameterGrid } from '../parameters/index.js';
+import type { GridDefinition, GridSelectionJSON } from '../parameters/types.js';
+import type { JobRecord } from '../storage/records.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { ResolvedSchedulerOptions } from './options.js';
+import type { ScheduleCache } from './schedule-adapter.js';
+import type { TimerLoop } from './timer-loop.js';
+import type { SchedulerEvents } from './types.js';
+
+/** What the scheduler's parts share. Internal. */
+export interface SchedulerContext {
+  readonly o: ResolvedSchedulerOptions;
+  readonly events: TypedEmitter<SchedulerEvents>;
+  readonly timer: TimerLoop;
+  readonly dispatcher: Dispatcher;
+  readonly grids: GridCache;
+  readonly schedules: ScheduleCache;
+  /** Serialises work on one job within this process. */
+  readonly lock: <T>(jobId: string, work: () => Promise<T>) => Promise<T>;
+  /** Contains and reports an error of background work. */
+  readonly fail: (error: unknown, during: string) => void;
+}
+
+/** Parsed grids and selections per job version: restoring them is cheap but not free. */
+export class GridCache {
+  readonly #cache = new Map<string, { version: number; grid: ParameterGrid; selection: GridSelection }>();
+  readonly #maxRunsPerBatch: number;
+
+  constructor(maxRunsPerBatch: number) {
+    this.#maxRunsPerBatch = maxRunsPerBatch;
+  }
+
+  get(job: JobRecord): { grid: ParameterGrid; selection: GridSelection } {
+    const hit = this.#cache.get(job.id);
+    if (hit && hit.version === job.version) return hit;
+    const grid = ParameterGrid.fromJSON(job.grid as unknown as GridDefinition, { maxRunsPerBatch: this.#maxRunsPerBatch });
+    const selection = job.selection === null ? GridSelection.all(grid.size) : GridSelection.fromJSON(job.selection as unknown as GridSelectionJSON);
+    const entry = { version: job.version, grid, selection };
+    this.#cache.set(job.id, entry);
+    return entry;
+  }
+
+  forget(jobId: string): void {
+    this.#cache.delete(jobId);
+  }
+}
+
+/** A per-key promise chain: work on one key runs one at a time, in call order. */
+export function keyedLock(): <T>(key: string, work: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const prev = tails.get(key) ?? Promise.resolve();
+    const next = prev.then(work, work);
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return next;
+  };
+}

@@ -1,0 +1,11 @@
+export { JobScheduler } from './job-scheduler.js';
+export type { JobSchedulerOptions } from './options.js';
+export type { RunRunner } from './runner.js';
+export { InterruptedPolicy } from './types.js';
+export type { Job, JobOptions, JobSpec, JobUpdate, ParametersInput, Run, SchedulerEvents, SelectionInput } from './types.js';
+export { allowedFrom, endStatusOf, type JobAction } from './lifecycle.js';
+export {
+  StaticEnvironmentResolver,
+  type EnvironmentDefinition,
+  type StaticEnvironmentResolverOptions,
+} from './static-environments.js';

@@ -1,0 +1,128 @@
+import { realpath } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import type { EnvironmentResolver, PinnedEnvironment } from '../environment.js';
+import { OptionsError, PipelineJobsError } from '../errors.js';
+import { ParameterGrid, GridSelection, readFromSnapshot } from '../parameters/index.js';
+import { parsePipeline } from '../pipeline/load.js';
+import type { Pipeline } from '../pipeline/model.js';
+import type { Snapshots } from '../snapshot/port.js';
+import type { Json } from '../storage/records.js';
+import type { ParametersInput, SelectionInput } from './types.js';
+
+/** Reads the pipeline file from the snapshot (never from the live tree). */
+export async function readPipelineFromSnapshot(snapshots: Snapshots, snapshotId: string, pipelinePath: string): Promise<Pipeline> {
+  let text: string;
+  try {
+    text = (await snapshots.readFile(snapshotId, pipelinePath)).toString('utf8');
+  } catch (err) {
+    throw new OptionsError('JOB_PIPELINE_NOT_FOUND', 'The pipeline file is not in the project snapshot', {
+      path: 'pipeline',
+      value: pipelinePath,
+      hint: 'Give the path relative to the project root; ignored files (.gitignore) are not in snapshots',
+      cause: err,
+    });
+  }
+  return parsePipeline(text, { path: pipelinePath });
+}
+
+/** Builds the grid a job's parameters input describes, reading files from the snapshot. */
+export async function buildGrid(
+  pipeline: Pipeline,
+  input: ParametersInput,
+  snapshots: Snapshots,
+  snapshotId: string,
+  options: { allowNewParameters: boolean; maxRunsPerBatch: number },
+): Promise<ParameterGrid> {
+  const gridOptions = { allowNewParameters: options.allowNewParameters, maxRunsPerBatch: options.maxRunsPerBatch };
+  const read = readFromSnapshot(snapshots, snapshotId);
+  switch (input.from) {
+    case 'auto':
+      return ParameterGrid.forPipeline(pipeline, { ...gridOptions, read });
+    case 'file':
+      return ParameterGrid.fromFile(pipeline, input.path, { ...gridOptions, read });
+    case 'spec':
+      return new ParameterGrid(pipeline, input.spec as never, gridOptions);
+    default:
+      throw new OptionsError('JOB_BAD_PARAMETERS_INPUT', 'Unknown parameters input', {
+        path: 'parameters.from',
+        value: (input as { from?: unknown }).from,
+        hint: 'Use { from: "auto" }, { from: "file", path } or { from: "spec", spec }',
+      });
+  }
+}
+
+/** The selection input as the grid's normalised selection (checked against its size and limit). */
+export function buildSelection(grid: ParameterGrid, input: SelectionInput | undefined): GridSelection {
+  if (input === undefined || input === 'all') return grid.select('all');
+  if ('indices' in input) return grid.select(input.indices);
+  if ('ranges' in input) return grid.select(GridSelection.fromRanges(input.ranges));
+  throw new OptionsError('JOB_BAD_SELECTION', 'Unknown selection input', {
+    path: 'selection',
+    value: input,
+    hint: 'Use "all", { indices: [...] } or { ranges: [[start, end], ...] }',
+  });
+}
+
+/** Records what each environment id the pipeline uses means now. */
+export async function pinEnvironments(resolver: EnvironmentResolver | undefined, pipeline: Pipeline): Promise<Record<string, PinnedEnvironment>> {
+  const ids = [...new Set(pipeline.steps.map((s) => s.environment))].filter((id) => id !== '');
+  if (!resolver || ids.length === 0) return {};
+  return resolver.resolve(ids);
+}
+
+/** Project < pipeline < job variables, checked to be strings. */
+export function mergeEnv(env: { project?: Record<string, string>; pipeline?: Record<string, string>; job?: Record<string, string> } | undefined): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const layer of ['project', 'pipeline', 'job'] as const) {
+    for (const [k, v] of Object.entries(env?.[layer] ?? {})) {
+      if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+        throw new OptionsError('JOB_BAD_ENV', 'Environment variables need a valid name and a string value', {
+          path: `env.${layer}.${k}`,
+          value: v,
+          hint: 'Names are letters, digits and _ (not starting with a digit); values are strings',
+        });
+      }
+      merged[k] = v;
+    }
+  }
+  return merged;
+}
+
+/** The host's project id, or one derived from the directory's real path. */
+export async function projectIdOf(projectDir: string, given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  let real: string;
+  try {
+    real = await realpath(projectDir);
+  } catch (err) {
+    throw new OptionsError('JOB_PROJECT_NOT_FOUND', 'The project directory does not exist', { path: 'projectDir', value: projectDir, cause: err });
+  }
+  return createHash('sha256').update(real).digest('hex').slice(0, 16);
+}
+
+/** A new random id. */
+export function newId(): string {
+  return randomUUID();
+}
+
+/** The grid's JSON form typed as storage JSON. */
+export function gridJson(grid: ParameterGrid): Json {
+  return grid.toJSON() as unknown as Json;
+}
+
+/** Rethrows with the snapshot cleaned up: bad input changes no state. */
+export async function cleanupOnError<T>(work: () => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    try {
+      await cleanup();
+    } catch (cleanupErr) {
+      throw new PipelineJobsError('JOB_CLEANUP_FAILED', 'Creating the job failed and so did removing its snapshot', {
+        hint: `First error: ${(err as Error).message}`,
+        cause: cleanupErr,
+      });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,152 @@
+import type { PinnedEnvironment } from '../environment.js';
+import type { Pipeline, RunParameters } from '../pipeline/model.js';
+import type { JobStatus, RunState } from '../status.js';
+import type { ErrorInfo, JobCounters, OccurrenceRecord, RunReason, StepStateRecord } from '../storage/records.js';
+
+/** How a job's parameters are given. */
+export type ParametersInput =
+  /** Find `<pipeline>.parameters.json` beside the pipeline file in the snapshot (none: defaults only). */
+  | { from: 'auto' }
+  /** A parameters file in the snapshot, relative to the project root. */
+  | { from: 'file'; path: string }
+  /** A spec in the parameters-file format, as an object or as JSON text (text keeps its key order). */
+  | { from: 'spec'; spec: Record<string, Record<string, readonly unknown[]>> | string };
+
+/** A selection of grid indices: all, a list, or half-open `[start, end)` ranges. */
+export type SelectionInput = 'all' | { indices: readonly number[] } | { ranges: readonly (readonly [number, number])[] };
+
+/** What happens to a run whose process died (its lease expired). */
+export const InterruptedPolicy = {
+  /** End it FAILURE with the reason `interrupted` (at most once). */
+  FAIL: 'fail',
+  /** Run it again (at least once). */
+  RERUN: 'rerun',
+} as const;
+export type InterruptedPolicy = (typeof InterruptedPolicy)[keyof typeof InterruptedPolicy];
+
+/** How runs of the job execute and are kept. Stored with the job. */
+export interface JobOptions {
+  /**
+   * Keep only the N most recently finished runs; older finished runs are deleted with
+   * their logs. Runs still going are never deleted.
+   * @default null (unlimited)
+   */
+  maxRetainedRuns?: number | null;
+  /**
+   * Runs of this job STARTED at once, across all processes sharing the store.
+   * @default 0 (no per-job limit; the scheduler's global concurrency still applies)
+   */
+  maxConcurrentRuns?: number;
+  /** @default 'fail' */
+  onInterrupted?: InterruptedPolicy;
+  /** Passed to the RunExecutor for each run. */
+  failurePolicy?: 'fail-fast' | 'continue';
+  maxParallelism?: number;
+  retries?: number;
+  stepTimeoutMs?: number;
+  runTimeoutMs?: number;
+  /** Declared outputs (globs relative to the project root) kept after a run. */
+  outputs?: string[];
+  /** @default 'never' */
+  keepWorkingCopy?: 'never' | 'always' | 'on-failure';
+}
+
+/** What `createJob` takes. */
+export interface JobSpec {
+  /** Display name. */
+  name: string;
+  /** The project directory; a snapshot of it is taken now. */
+  projectDir: string;
+  /** @default derived from the project directory's real path */
+  projectId?: string;
+  /** The pipeline file, relative to the project root (read from the snapshot). */
+  pipeline: string;
+  /** @default { type: 'now' } */
+  schedule?: import('../schedule/index.js').ScheduleSpec;
+  /** @default { from: 'auto' } */
+  parameters?: ParametersInput;
+  /** Allow parameters the pipeline does not declare. @default false */
+  allowNewParameters?: boolean;
+  /** @default 'all' */
+  selection?: SelectionInput;
+  /** Environment variables: project < pipeline < job, merged in that order. */
+  env?: { project?: Record<string, string>; pipeline?: Record<string, string>; job?: Record<string, string> };
+  /** Create as a draft (confirm later). @default false */
+  draft?: boolean;
+  options?: JobOptions;
+}
+
+/** An explicit patch: an absent field is unchanged. What each state allows is in the lifecycle table. */
+export interface JobUpdate {
+  name?: string;
+  schedule?: import('../schedule/index.js').ScheduleSpec;
+  /** Replaces the parameters; the selection resets to all unless `selection` is given too. */
+  parameters?: ParametersInput;
+  /** With `parameters`: allow parameters the pipeline does not declare. @default false */
+  allowNewParameters?: boolean;
+  selection?: SelectionInput;
+  /** Replaces the job's environment variables (the merged set). */
+  env?: Record<string, string>;
+  maxRetainedRuns?: number | null;
+}
+
+/** A job as the API shows it. */
+export interface Job {
+  readonly id: string;
+  readonly projectId: string;
+  readonly name: string;
+  readonly status: JobStatus;
+  readonly snapshotId: string;
+  readonly pipeline: Pipeline;
+  readonly environments: Readonly<Record<string, PinnedEnvironment>>;
+  readonly schedule: import('../schedule/index.js').NormalizedSchedule;
+  readonly envVars: Readonly<Record<string, string>>;
+  readonly options: JobOptions;
+  /** Runs per status, over the job's whole life (deleted runs included). */
+  readonly counters: JobCounters;
+  /** How many combinations the grid has, and how many are selected. */
+  readonly gridSize: number;
+  readonly selectedRuns: number;
+  readonly batchCount: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt: number | null;
+}
+
+/** A pipeline run as the API shows it. */
+export interface Run {
+  readonly id: string;
+  readonly jobId: string;
+  readonly batchIndex: number;
+  readonly gridIndex: number;
+  readonly indexInBatch: number;
+  readonly runIndex: number;
+  readonly status: RunState;
+  readonly parameters: RunParameters;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly reason: RunReason | null;
+  readonly error: ErrorInfo | null;
+  readonly attempts: number;
+  readonly steps: readonly StepStateRecord[];
+}
+
+/** The scheduler's events: one payload object each. */
+export interface SchedulerEvents {
+  'job:created': { job: Job };
+  'job:updated': { job: Job };
+  'job:paused': { jobId: string };
+  'job:resumed': { jobId: string };
+  'job:finished': { jobId: string; status: JobStatus };
+  'job:deleted': { jobId: string };
+  'occurrence:fired': { jobId: string; at: number; batchIndex: number };
+  /** One or a group of consecutive occurrences skipped for one reason. */
+  'occurrence:skipped': { jobId: string; at: number; lastAt: number; count: number; reason: NonNullable<OccurrenceRecord['reason']> };
+  'batch:started': { jobId: string; batchIndex: number; runCount: number; trigger: 'schedule' | 'manual' };
+  'run:started': { jobId: string; runId: string; attempt: number };
+  'run:finished': { jobId: string; runId: string; status: RunState; reason: RunReason | null };
+  'step:started': { jobId: string; runId: string; stepUuid: string };
+  'step:finished': { jobId: string; runId: string; stepUuid: string; status: RunState };
+  'scheduler:error': { error: unknown; during: string };
+}

@@ -1,0 +1,50 @@
+import type { JobRecord, RunRecord, StepStateRecord } from '../storage/records.js';
+import type { GridCache } from './context.js';
+import type { Job, JobOptions, Run } from './types.js';
+
+/** The API view of a stored job. */
+export function toJob(r: JobRecord, grids: GridCache): Job {
+  const { grid, selection } = grids.get(r);
+  const options = { ...((r.options ?? {}) as JobOptions & { bufferedOccurrence?: number }) };
+  delete options.bufferedOccurrence;
+  return {
+    id: r.id,
+    projectId: r.projectId,
+    name: r.name,
+    status: r.status,
+    snapshotId: r.snapshotId,
+    pipeline: r.pipeline,
+    environments: r.environments,
+    schedule: r.schedule as unknown as Job['schedule'],
+    envVars: r.envVars,
+    options,
+    counters: { ...r.counters },
+    gridSize: grid.size,
+    selectedRuns: selection.count,
+    batchCount: r.batchCount,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    finishedAt: r.finishedAt,
+  };
+}
+
+/** The API view of a stored run. */
+export function toRun(r: RunRecord, steps: readonly StepStateRecord[]): Run {
+  return {
+    id: r.id,
+    jobId: r.jobId,
+    batchIndex: r.batchIndex,
+    gridIndex: r.gridIndex,
+    indexInBatch: r.indexInBatch,
+    runIndex: r.runIndex,
+    status: r.status,
+    parameters: r.parameters,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    reason: r.reason,
+    error: r.error,
+    attempts: r.attempts,
+    steps,
+  };
+}
