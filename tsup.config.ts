@@ -22,6 +22,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/contracts': 'src/testing/contracts.ts',
     'storage/sqlite/index': 'src/storage/sqlite/index.ts',
     'storage/postgres/index': 'src/storage/postgres/index.ts',
   },
