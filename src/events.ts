@@ -19,9 +19,11 @@ export class TypedEmitter<Events extends { [K in keyof Events]: object }> {
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     let set = this.#listeners.get(event);
     if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener as Listener<never>);
+    // Wrapped so the same function subscribed twice gets two independent subscriptions.
+    const entry = (payload: never): void => listener(payload);
+    set.add(entry);
     return () => {
-      set.delete(listener as Listener<never>);
+      set.delete(entry);
     };
   }
 
@@ -46,17 +48,22 @@ export class TypedEmitter<Events extends { [K in keyof Events]: object }> {
     });
   }
 
-  /** Calls every listener of `event`; errors are contained and logged. */
+  /** Calls every listener of `event`; errors (thrown or a rejected promise) are contained and logged. */
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const set = this.#listeners.get(event);
     if (!set) return;
     for (const l of [...set]) {
       try {
-        (l as Listener<Events[K]>)(payload);
-      } catch (err) {
-        this.#logger.error('an event listener threw; the error is contained', { event: String(event), error: err });
+        const result: unknown = (l as (p: Events[K]) => unknown)(payload);
+        if (result instanceof Promise) result.catch((error: unknown) => this.#report(event, error));
+      } catch (error) {
+        this.#report(event, error);
       }
     }
+  }
+
+  #report(event: keyof Events, error: unknown): void {
+    this.#logger.error('an event listener threw; the error is contained', { event: String(event), error });
   }
 
   /** Whether anyone listens to `event` (to skip building costly payloads). */

@@ -1,5 +1,6 @@
 import type { PipelineStep } from '../pipeline/model.js';
-import type { EventHub } from './events.js';
+import type { TypedEmitter } from '../events.js';
+import type { RunExecutorEvents } from './events.js';
 import type { ResolvedExecutorOptions, ResolvedRunSettings } from './options.js';
 import type { RunRequest } from './request.js';
 import type { SerializedError, StepAttempt } from './result.js';
@@ -19,7 +20,7 @@ export interface RunContext {
   readonly request: RunRequest;
   readonly settings: ResolvedRunSettings;
   readonly options: ResolvedExecutorOptions;
-  readonly events: EventHub;
+  readonly events: TypedEmitter<RunExecutorEvents>;
   readonly ws: Workspace;
   /** The variables every step sees; steps add their own. */
   runEnv: Readonly<Record<string, string>>;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { ExecutionError, joinPath } from '../errors.js';
 import type { TimerHandle } from '../clock.js';
 import { runDag } from './dag-runner.js';
-import { EventHub, type RunExecutorEventName, type RunExecutorListener } from './events.js';
+import { TypedEmitter } from '../events.js';
+import type { RunExecutorEventName, RunExecutorEvents, RunExecutorListener } from './events.js';
 import { resolveExecutorOptions, resolveRunSettings, type ResolvedExecutorOptions, type RunExecutorOptions } from './options.js';
 import { validateRequest, type RunRequest } from './request.js';
 import { RunErrorCode, StepErrorCode, serializeError, type RunResult, type SerializedError, type StepResult } from './result.js';
@@ -33,12 +34,12 @@ export interface ExecuteOptions {
  */
 export class RunExecutor {
   readonly #options: ResolvedExecutorOptions;
-  readonly #events: EventHub;
+  readonly #events: TypedEmitter<RunExecutorEvents>;
   readonly #active = new Map<string, { stop: () => void; done: Promise<unknown> }>();
 
   constructor(options: RunExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
-    this.#events = new EventHub(this.#options.logger);
+    this.#events = new TypedEmitter<RunExecutorEvents>(this.#options.logger);
   }
 
   /** Subscribes to an event; returns the unsubscribe function. Listener errors never break a run. */
