@@ -11,6 +11,7 @@ export type {
   RunFilter,
   SkipInput,
   Storage,
+  StorageEvent,
 } from './port.js';
 export type {
   BatchRecord,
