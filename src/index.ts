@@ -133,6 +133,10 @@ export {
   type VerifyReport,
   type StoreStats,
   type Contributor,
+  type SnapshotEntry,
+  type SnapshotFileEntry,
+  type SnapshotLinkEntry,
+  type SnapshotDirEntry,
 } from './snapshot/index.js';
 
 // Running a pipeline run

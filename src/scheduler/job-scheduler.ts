@@ -235,7 +235,10 @@ export class JobScheduler {
     this.#ctx.schedules.forget(jobId);
     for (const id of runIds) await this.#o.executor.logStore.delete(id);
     const others = await this.#o.storage.listJobs({ limit: Number.MAX_SAFE_INTEGER });
-    if (!others.items.some((j) => j.snapshotId === job.snapshotId)) await this.#o.snapshots.delete(job.snapshotId);
+    if (!others.items.some((j) => j.snapshotId === job.snapshotId)) {
+      // Already gone is fine: a delete interrupted by a crash may have removed it.
+      if (await this.#o.snapshots.get(job.snapshotId)) await this.#o.snapshots.delete(job.snapshotId);
+    }
     this.#events.emit('job:deleted', { jobId });
   }
 

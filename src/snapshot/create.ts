@@ -102,19 +102,27 @@ export async function createSnapshot(ctx: CreateContext, req: CreateRequest): Pr
   let wrote = false;
   let failed = false;
   try {
+    const cache = StatCache.load(cacheFile(layout, root), root, logger);
     const walk = await walkProject({
       root,
       rules,
       hardExcludes: excludes,
       signal,
-      onProgress: (n) => progress({ phase: 'scan', files: n, bytes: 0, filesDone: 0, bytesDone: 0, filesHashed: 0, bytesHashed: 0 }),
+      onProgress: (n) => {
+        // A big first snapshot hashes everything: let the threads start while the walk goes on.
+        if (cache.size === 0) pool.warm();
+        progress({ phase: 'scan', files: n, bytes: 0, filesDone: 0, bytesDone: 0, filesHashed: 0, bytesHashed: 0 });
+      },
     });
     checkLimits(walk, req);
-    const fileSet = new Set(walk.files.map((f) => f.path));
-    const links = checkSymlinks(root, walk.symlinks, (rel) => rel === '' || walk.dirs.has(rel) || fileSet.has(rel), req.symlinks);
+    let fileSet: Set<string> | undefined; // only links need it
+    const included = (rel: string): boolean => {
+      fileSet ??= new Set(walk.files.map((f) => f.path));
+      return rel === '' || walk.dirs.has(rel) || fileSet.has(rel);
+    };
+    const links = checkSymlinks(root, walk.symlinks, included, req.symlinks);
 
     const files = walk.files;
-    const cache = StatCache.load(cacheFile(layout, root), root, logger);
     const generation = readGeneration(layout);
     const trusted = await applyCache(layout, cache, generation, files);
     signal?.throwIfAborted();

@@ -53,6 +53,11 @@ export class StatCache {
     private readonly writtenSec: number,
   ) {}
 
+  /** Number of files it remembers. */
+  get size(): number {
+    return this.rows.size;
+  }
+
   static empty(): StatCache {
     return new StatCache(new Map(), -1, 0);
   }

@@ -65,6 +65,11 @@ export class WorkerPool {
     this.#size = Math.max(1, size);
   }
 
+  /** Starts the threads now (they take tens of milliseconds), e.g. while the tree is walked. */
+  warm(): void {
+    this.#start();
+  }
+
   #start(): void {
     if (this.#slots.length > 0) return;
     for (let i = 0; i < this.#size; i++) {

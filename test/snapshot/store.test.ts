@@ -113,11 +113,17 @@ describe('SnapshotStore.create', () => {
     expect(warnings).toContain('snapshot: onProgress threw');
   });
 
-  it('skips and reports sockets and FIFOs', async () => {
+  it('skips and reports sockets, FIFOs and devices', async () => {
     const root = tempDir();
     writeTree(root, { 'a.txt': 'a', 'ignored/x': 'x', '.gitignore': 'ignored/\n*.sock-ignored\n' });
     execFileSync('mkfifo', [path.join(root, 'pipe')]);
     execFileSync('mkfifo', [path.join(root, 'x.sock-ignored')]);
+    // Device nodes need root; where the tests run unprivileged, only the others are checked.
+    const devices = process.getuid?.() === 0;
+    if (devices) {
+      execFileSync('mknod', [path.join(root, 'null-dev'), 'c', '1', '3']);
+      execFileSync('mknod', [path.join(root, 'loop-dev'), 'b', '7', '0']);
+    }
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(path.join(root, 'app.sock'), resolve));
     try {
@@ -125,6 +131,7 @@ describe('SnapshotStore.create', () => {
       const rec = await store.create(root);
       expect([...rec.skipped].sort((a, b) => a.path.localeCompare(b.path))).toEqual([
         { path: 'app.sock', reason: SkipReason.SOCKET },
+        ...(devices ? [{ path: 'loop-dev', reason: SkipReason.BLOCK_DEVICE }, { path: 'null-dev', reason: SkipReason.CHARACTER_DEVICE }] : []),
         { path: 'pipe', reason: SkipReason.FIFO },
       ]);
       expect(await snapshotFiles(store, rec.id)).toEqual(['.gitignore', 'a.txt']);
