@@ -8,6 +8,8 @@
  *   (c) a 10,000- and a 100,000-run batch on each adapter: write time and peak RSS of a
  *       fresh child process (goal: memory independent of the grid size).
  * Run: `npx tsx bench/storage.ts`. Prints markdown; never asserts.
+ * `BENCH_ONLY=postgres` (or `sqlite`, `grid`, comma-separated) runs only those parts;
+ * `BENCH_PG_COMPARE=<module path>` adds another version of the PostgreSQL adapter to (b).
  */
 import { execFileSync, execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -31,6 +33,7 @@ const CONCURRENCY = 10;
 const TRIALS = QUICK ? 1 : 3;
 const CHUNK = 1_000;
 const GRIDS = QUICK ? [2_000, 5_000] : [10_000, 100_000];
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'sqlite,postgres,grid').split(',').map((s) => s.trim()));
 
 // ---------------------------------------------------------------- the cycle under test
 
@@ -217,23 +220,31 @@ function rateRow(label: string, n: number, trials: Trial[], pick: (t: Trial) => 
   return { line: `| ${label} | ${fmt(med)} | ${fmt(Math.min(...rates))} - ${fmt(Math.max(...rates))} |`, med };
 }
 
-async function compare(title: string, ours: () => Promise<Trial>, theirs: () => Promise<Trial>, theirName: string, goal: string): Promise<void> {
-  await ours(); // warm-up, not counted
-  await theirs();
-  const a: Trial[] = [];
-  const b: Trial[] = [];
-  for (let i = 0; i < TRIALS; i++) {
-    a.push(await ours());
-    b.push(await theirs());
-  }
-  console.log(`\n### ${title}\n\n${RUNS.toLocaleString('en-US')} one-step no-op runs, concurrency ${CONCURRENCY}, median of ${TRIALS} (range)\n`);
+/** A store under test (or a baseline): one trial writes and processes RUNS runs. */
+interface Contender {
+  name: string;
+  trial: () => Promise<Trial>;
+}
+
+/**
+ * Trials of `ours` (one or more versions of an adapter) and `theirs`, interleaved so
+ * that load from the rest of the machine falls on all of them alike; one warm-up each.
+ * The goal is judged on the first of `ours`.
+ */
+async function compare(title: string, ours: Contender[], theirs: Contender, goal: string): Promise<void> {
+  const all = [...ours, theirs];
+  for (const c of all) await c.trial(); // warm-up, not counted
+  const trials = all.map((): Trial[] => []);
+  for (let i = 0; i < TRIALS; i++) for (const [k, c] of all.entries()) trials[k]!.push(await c.trial());
+  console.log(`\n### ${title}\n\n${RUNS.toLocaleString('en-US')} one-step no-op runs, concurrency ${CONCURRENCY}, median of ${TRIALS} (range), trials interleaved\n`);
   console.log('| what | runs/s | range |\n|---|---|---|');
-  const oe = rateRow('pipeline-jobs: write the batch (createBatch + insertRuns)', RUNS, a, (t) => t.enqueueMs);
-  const te = rateRow(`${theirName}: enqueue`, RUNS, b, (t) => t.enqueueMs);
-  const op = rateRow('pipeline-jobs: claim + no-op + finishRun', RUNS, a, (t) => t.processMs);
-  const tp = rateRow(`${theirName}: process`, RUNS, b, (t) => t.processMs);
-  for (const r of [oe, te, op, tp]) console.log(r.line);
-  console.log(`\nratio (ours / theirs): write ${(oe.med / te.med).toFixed(2)}x, process ${(op.med / tp.med).toFixed(2)}x. ${goal}: ${op.med >= tp.med ? 'met' : 'missed'}.`);
+  const writes = ours.map((c, k) => rateRow(`${c.name}: write the batch (createBatch + insertRuns)`, RUNS, trials[k]!, (t) => t.enqueueMs));
+  const te = rateRow(`${theirs.name}: enqueue`, RUNS, trials[ours.length]!, (t) => t.enqueueMs);
+  const procs = ours.map((c, k) => rateRow(`${c.name}: claim + no-op + finishRun`, RUNS, trials[k]!, (t) => t.processMs));
+  const tp = rateRow(`${theirs.name}: process`, RUNS, trials[ours.length]!, (t) => t.processMs);
+  for (const r of [...writes, te, ...procs, tp]) console.log(r.line);
+  const ratios = ours.map((c, k) => `${c.name}: write ${(writes[k]!.med / te.med).toFixed(2)}x, process ${(procs[k]!.med / tp.med).toFixed(2)}x`);
+  console.log(`\nratio (ours / ${theirs.name}): ${ratios.join('; ')}. ${goal}: ${procs[0]!.med >= tp.med ? 'met' : 'missed'}.`);
 }
 
 async function gridTable(): Promise<void> {
@@ -284,29 +295,50 @@ async function main(): Promise<void> {
   await client.end();
   console.log(`## Storage figures\n\nNode ${process.version}; ${settings()}; ${pgInfo}; SQLite WAL, synchronous NORMAL. Redis, PostgreSQL and this benchmark share the machine's 2 cores.`);
 
+  if (ONLY.has('sqlite')) await sqlitePart();
+  if (ONLY.has('postgres')) await postgresPart();
+  if (ONLY.has('grid')) await gridTable();
+}
+
+async function sqlitePart(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pj-bench-'));
   const sqlite = new SqliteStorage({ path: path.join(dir, 'jobs.sqlite') });
   await sqlite.init();
-  await compare('(a) SQLite adapter vs BullMQ 6.7 (Redis)', () => ourTrial(sqlite, RUNS, storageCycleConsumer), () => bullmqTrial(RUNS), 'BullMQ', 'Goal, at least BullMQ\'s processing rate');
+  await compare(
+    '(a) SQLite adapter vs BullMQ 6.7 (Redis)',
+    [{ name: 'pipeline-jobs', trial: () => ourTrial(sqlite, RUNS, storageCycleConsumer) }],
+    { name: 'BullMQ', trial: () => bullmqTrial(RUNS) },
+    "Goal, at least BullMQ's processing rate",
+  );
   await sqlite.close();
   rmSync(dir, { recursive: true, force: true });
+}
 
-  const schema = `pj_bench_${randomBytes(4).toString('hex')}`;
-  const postgres = new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 10 });
-  await postgres.init();
+/**
+ * `BENCH_PG_COMPARE=<path>`: also measure the `PostgresStorage` exported by another
+ * module (e.g. a copy of a previous version of the adapter), in its own schema, in the
+ * same run (before/after figures under the same load); `BENCH_PG_COMPARE_LABEL` names it.
+ */
+async function postgresPart(): Promise<void> {
+  type Ctor = new (options: ConstructorParameters<typeof PostgresStorage>[0]) => Storage;
+  const versions: Array<{ name: string; Store: Ctor }> = [{ name: 'pipeline-jobs', Store: PostgresStorage }];
+  const other = process.env.BENCH_PG_COMPARE;
+  if (other) versions.push({ name: `pipeline-jobs (${process.env.BENCH_PG_COMPARE_LABEL ?? other})`, Store: ((await import(path.resolve(other))) as { PostgresStorage: Ctor }).PostgresStorage });
+  const schemas = versions.map(() => `pj_bench_${randomBytes(4).toString('hex')}`);
   const gw = 'graphile-worker 0.17.3 (localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0)';
-  await compare(`(b) PostgreSQL adapter (synchronousCommit 'on', the default) vs ${gw}`, () => ourTrial(postgres, RUNS, storageCycleConsumer), () => graphileTrial(RUNS), 'graphile-worker', 'Goal, at least graphile-worker\'s processing rate');
-  await postgres.close();
-  const relaxed = new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 10, synchronousCommit: 'off' });
-  await relaxed.init();
-  await compare(`(b') PostgreSQL adapter with synchronousCommit 'off' vs ${gw}`, () => ourTrial(relaxed, RUNS, storageCycleConsumer), () => graphileTrial(RUNS), 'graphile-worker', 'Goal, at least graphile-worker\'s processing rate');
-  await relaxed.close();
+  const graphile: Contender = { name: 'graphile-worker', trial: () => graphileTrial(RUNS) };
+  for (const sync of ['on', 'off'] as const) {
+    const stores = versions.map((v, k) => new v.Store({ connectionString: PG_URL, schema: schemas[k], poolSize: 10, ...(sync === 'off' ? { synchronousCommit: sync } : {}) }));
+    for (const s of stores) await s.init();
+    const title = sync === 'on' ? `(b) PostgreSQL adapter (synchronousCommit 'on', the default) vs ${gw}` : `(b') PostgreSQL adapter with synchronousCommit 'off' vs ${gw}`;
+    const ours = stores.map((s, k): Contender => ({ name: versions[k]!.name, trial: () => ourTrial(s, RUNS, storageCycleConsumer) }));
+    await compare(title, ours, graphile, "Goal, at least graphile-worker's processing rate");
+    for (const s of stores) await s.close();
+  }
   const drop = new pg.Client({ connectionString: PG_URL });
   await drop.connect();
-  await drop.query(`DROP SCHEMA "${schema}" CASCADE`);
+  for (const schema of schemas) await drop.query(`DROP SCHEMA "${schema}" CASCADE`);
   await drop.end();
-
-  await gridTable();
 }
 
 const args = process.argv.slice(2);

@@ -42,7 +42,8 @@ describe.skipIf(!url)('PostgresStorage', () => {
     await admin.connect();
     const { rows } = await admin.query(`SELECT version FROM "${name}".schema_version`);
     await admin.end();
-    expect(rows).toEqual([{ version: POSTGRES_SCHEMA_VERSION }]);
+    // Each migration once, in order, up to the current version.
+    expect(rows).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
   });
 
   it('refuses a schema written by a newer version with STORAGE_SCHEMA_TOO_NEW, changing nothing', async () => {
@@ -57,7 +58,7 @@ describe.skipIf(!url)('PostgresStorage', () => {
     stores.push(newer);
     expect(await rejection(newer.init())).toMatchObject({ name: 'StorageError', code: 'STORAGE_SCHEMA_TOO_NEW', value: POSTGRES_SCHEMA_VERSION + 1 });
     const { rows } = await admin.query(`SELECT version FROM "${name}".schema_version ORDER BY version`);
-    expect(rows.map((r) => r.version)).toEqual([POSTGRES_SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION + 1]);
+    expect(rows.map((r) => r.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION + 1 }, (_, i) => i + 1));
     await admin.end();
     expect(await s.getJob(job.id)).toEqual(job);
   });
@@ -117,6 +118,22 @@ describe.skipIf(!url)('PostgresStorage', () => {
     await b.insertJob(job);
     await b.updateJob(job.id, { name: 'x' }, { status: ['STARTED'] }, T0);
     expect(await waitFor('the event', async () => got[0])).toEqual({ type: 'job-changed', jobId: job.id });
+  });
+
+  it('writes the finishes already asked for before close() ends the pool', async () => {
+    const name = schema();
+    const s = new PostgresStorage({ connectionString: url!, schema: name, poolSize: 2 });
+    await s.init();
+    const job = makeJob();
+    await s.insertJob(job);
+    await s.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 3, expectStatus: ['STARTED'], now: T0 });
+    await s.insertRuns(job.id, 0, newRuns(3), T0);
+    const claimed = await s.claimRuns({ owner: 'w', limit: 3, leaseMs: 60_000 });
+    const finishes = claimed.map((r) => s.finishRun(r.id, { status: 'SUCCESS', owner: 'w', now: T0 }));
+    await s.close();
+    expect(await Promise.all(finishes)).toEqual([true, true, true]);
+    const other = await store(name);
+    expect((await other.getJob(job.id))!.counters).toEqual({ PENDING: 0, STARTED: 0, SUCCESS: 3, FAILURE: 0, ABORTED: 0 });
   });
 
   it('leaves a pool given by the host open on close', async () => {

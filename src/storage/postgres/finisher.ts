@@ -1,9 +1,12 @@
 import type { Pool } from 'pg';
+import type { Logger } from '../../logger.js';
 import type { RunState } from '../../status.js';
 import type { FinishRun } from '../port.js';
 import { json } from '../sql/rows.js';
+import type { DeltaTally } from './counters.js';
+import { foldCounts } from './counters.js';
 import type { Tables } from './pg.js';
-import { statement } from './pg.js';
+import { prepared } from './pg.js';
 
 interface Pending {
   runId: string;
@@ -17,27 +20,50 @@ interface Pending {
  * together by the next one (one round trip and one commit for many runs), so a busy
  * process finishes thousands of runs a second without adding latency when it is idle.
  * Each call still gets its own answer; two finishes of one run never share a statement,
- * so the second sees the first's result and resolves `false`.
+ * so the second sees the first's result and resolves `false`. The counters move as delta
+ * rows (no job row lock, so finishes and claims never wait on each other); between
+ * writes, the finisher folds the deltas of busy jobs into their rows (see counters.ts).
  */
 export class RunFinisher {
   #queue: Pending[] = [];
-  #flushing = false;
+  #flushing: Promise<void> | undefined;
 
   constructor(
     private readonly pool: Pool,
     private readonly t: Tables,
     private readonly mapError: (error: unknown) => Error,
+    private readonly tally: DeltaTally,
+    private readonly logger: Logger,
   ) {}
 
   finish(runId: string, end: FinishRun): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ runId, end, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      // Start writing after the current microtasks: finishes called in one burst (runs
+      // that ended together) share the first statement instead of the second.
+      if (this.#queue.length === 1) queueMicrotask(() => this.#kick());
     });
   }
 
+  #kick(): void {
+    if (this.#flushing) return;
+    // #flush handles its own errors. A call that arrived after its loop saw an empty
+    // queue, but before this callback, starts the next flush here.
+    this.#flushing = this.#flush().finally(() => {
+      this.#flushing = undefined;
+      if (this.#queue.length > 0) this.#kick();
+    });
+  }
+
+  /** Resolves when nothing is being written (before the pool is ended). */
+  async idle(): Promise<void> {
+    while (this.#flushing || this.#queue.length > 0) {
+      this.#kick();
+      await this.#flushing;
+    }
+  }
+
   async #flush(): Promise<void> {
-    this.#flushing = true;
     while (this.#queue.length > 0) {
       const seen = new Set<string>();
       const batch: Pending[] = [];
@@ -52,14 +78,31 @@ export class RunFinisher {
         const typed = this.mapError(error);
         for (const p of batch) p.reject(typed);
       }
+      await this.#fold();
     }
-    this.#flushing = false;
+  }
+
+  /** Folds the deltas of jobs this process wrote many for; a job someone holds is tried again later. */
+  async #fold(): Promise<void> {
+    const due = this.tally.due();
+    if (due.length === 0) return;
+    // Due again after as many writes, folded or not: a job whose row someone held now
+    // (or that was deleted) is not tried after every write.
+    this.tally.folded(due);
+    try {
+      await foldCounts(this.pool, this.t, due);
+    } catch (error) {
+      // Folding only compacts: the deltas stay valid where they are and are folded on a
+      // later try, so a failure here must not fail the finishes waiting behind it.
+      this.logger.warn('folding job counters failed; will retry', { error: this.mapError(error) });
+    }
   }
 
   async #write(batch: Pending[]): Promise<Set<string>> {
     const { t } = this;
-    const rows = await statement<{ id: string }>(
+    const rows = await prepared<{ id: string; job_id: string }>(
       this.pool,
+      `${t.schema}:finish`,
       `WITH i AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS x(id, owner, status, reason, error, at)
        ), u AS (
@@ -67,14 +110,12 @@ export class RunFinisher {
          FROM i WHERE r.id = i.id AND r.id = ANY($1::text[]) AND ((i.owner IS NULL AND r.status = 'PENDING') OR (i.owner IS NOT NULL AND r.status = 'STARTED' AND r.lease_owner = i.owner))
          RETURNING r.id, r.job_id, r.status, i.owner IS NULL AS was_pending
        ), d AS (
-         SELECT job_id, count(*) FILTER (WHERE was_pending) AS p, count(*) FILTER (WHERE NOT was_pending) AS s,
-                count(*) FILTER (WHERE status = 'SUCCESS') AS ok, count(*) FILTER (WHERE status = 'FAILURE') AS f, count(*) FILTER (WHERE status = 'ABORTED') AS a
+         INSERT INTO ${t.counts} (job_id, pending, started, success, failure, aborted)
+         SELECT job_id, -count(*) FILTER (WHERE was_pending), -count(*) FILTER (WHERE NOT was_pending),
+                count(*) FILTER (WHERE status = 'SUCCESS'), count(*) FILTER (WHERE status = 'FAILURE'), count(*) FILTER (WHERE status = 'ABORTED')
          FROM u GROUP BY job_id
-       ), j AS (
-         UPDATE ${t.jobs} SET n_pending = n_pending - d.p, n_started = n_started - d.s, n_success = n_success + d.ok, n_failure = n_failure + d.f, n_aborted = n_aborted + d.a
-         FROM d WHERE ${t.jobs}.id = d.job_id AND ${t.jobs}.id IN (SELECT job_id FROM d) RETURNING 1
        )
-       SELECT id FROM u`,
+       SELECT id, job_id FROM u`,
       [
         batch.map((p) => p.runId),
         batch.map((p) => p.end.owner),
@@ -84,6 +125,7 @@ export class RunFinisher {
         batch.map((p) => p.end.now),
       ],
     );
+    this.tally.note(new Set(rows.map((r) => r.job_id)));
     return new Set(rows.map((r) => r.id));
   }
 }

@@ -13,6 +13,10 @@ export interface Tables {
   runs: string;
   steps: string;
   ledger: string;
+  /** Counter deltas of runs changing status, summed into the job's counters on read (see counters.ts). */
+  counts: string;
+  /** The claim function (one round trip per claim; see claim-sql.ts). */
+  claim: string;
   version: string;
   seq: string;
   channel: string;
@@ -27,6 +31,8 @@ export function tables(schema: string): Tables {
     runs: q('runs'),
     steps: q('steps'),
     ledger: q('ledger'),
+    counts: q('job_counts'),
+    claim: q('claim_runs'),
     version: q('schema_version'),
     seq: q('run_seq'),
     channel: `pj_${schema}`,
@@ -76,6 +82,22 @@ export async function statement<R extends QueryResultRow>(db: Queryable, sql: st
   for (let attempt = 1; ; attempt++) {
     try {
       return (await db.query<R>(sql, values)).rows;
+    } catch (error) {
+      if (attempt < 5 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Runs one statement as a named prepared statement (parsed once per connection; the hot
+ * paths of claims and finishes), retrying when it lost a deadlock to another process.
+ * `name` must be unique per statement text: include the schema.
+ */
+export async function prepared<R extends QueryResultRow>(db: Pool | PoolClient, name: string, text: string, values: unknown[]): Promise<R[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await db.query<R>({ name, text, values })).rows;
     } catch (error) {
       if (attempt < 5 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
       throw error;

@@ -14,6 +14,8 @@ import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, 
 import { batchPatch, checkBatchInput, skipChange, updateAllowed } from '../sql/logic.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
+import { DeltaTally, selectJobs } from './counters.js';
+import { appendLedger, lockedJob, readJob, writeJob } from './job-rows.js';
 import { RunFinisher } from './finisher.js';
 import { PgListener } from './listener.js';
 import type { Tables } from './pg.js';
@@ -76,12 +78,17 @@ export interface PostgresStorageOptions {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,49}$/;
 
+/** A busy job's counter deltas are folded into its row after this many delta rows from one process. */
+const FOLD_EVERY = 256;
+
 /**
  * Durable storage in PostgreSQL, shared by scheduler processes on one machine or many.
  * Pending runs are claimed with `FOR UPDATE SKIP LOCKED` and leases on the database's
- * clock; each occurrence starts one batch (a unique key per job and occurrence); a job's
- * concurrency limit is counted under its row lock; cancels and job changes are announced
- * with LISTEN/NOTIFY ({@link PostgresStorage.subscribe}).
+ * clock, one statement per claim; each occurrence starts one batch (a unique key per job
+ * and occurrence); job counters move as delta rows, so claims and finishes of one job
+ * do not queue on its row (counters.ts); a job's concurrency limit is counted under its
+ * row lock, taken only for jobs that have one; cancels and job changes are announced with
+ * LISTEN/NOTIFY ({@link PostgresStorage.subscribe}).
  */
 export class PostgresStorage implements Storage {
   readonly #pool: Pool;
@@ -121,8 +128,9 @@ export class PostgresStorage implements Storage {
     this.#t = tables(schema);
     this.#notify = options.notify ?? true;
     this.#clock = options.clock ?? new SystemClock();
-    this.#runs = new PgRuns(this.#pool, this.#t, this.#notify);
-    this.#finisher = new RunFinisher(this.#pool, this.#t, (e) => pgError(e, 'finishRun'));
+    const tally = new DeltaTally(FOLD_EVERY);
+    this.#runs = new PgRuns(this.#pool, this.#t, this.#notify, tally);
+    this.#finisher = new RunFinisher(this.#pool, this.#t, (e) => pgError(e, 'finishRun'), tally, logger);
     this.#listener = new PgListener(this.#pool, this.#t, this.#clock, logger, reconnectMs);
   }
 
@@ -142,6 +150,7 @@ export class PostgresStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#finisher.idle();
     await this.#listener.stop();
     if (this.#ownsPool) await this.#pool.end();
   }
@@ -171,8 +180,8 @@ export class PostgresStorage implements Storage {
       const limit = filter.limit ?? 100;
       const [at, id] = filter.cursor ? parseJobCursor(filter.cursor) : [null, null];
       const { rows } = await this.#pool.query<JobRow>(
-        `SELECT * FROM ${this.#t.jobs} WHERE ($1::text IS NULL OR project_id = $1) AND ($2::text[] IS NULL OR status = ANY($2::text[]))
-         AND ($3::bigint IS NULL OR (created_at, id) < ($3, $4::text)) ORDER BY created_at DESC, id DESC LIMIT $5`,
+        `${selectJobs(this.#t)} WHERE ($1::text IS NULL OR j.project_id = $1) AND ($2::text[] IS NULL OR j.status = ANY($2::text[]))
+         AND ($3::bigint IS NULL OR (j.created_at, j.id) < ($3, $4::text)) ORDER BY j.created_at DESC, j.id DESC LIMIT $5`,
         [filter.projectId ?? null, filter.status ?? null, at, id, limit + 1],
       );
       const items = rows.slice(0, limit).map(toJob);
@@ -186,7 +195,7 @@ export class PostgresStorage implements Storage {
 
   async updateJob(id: string, patch: JobPatch, expect: JobExpectation, now: number): Promise<JobRecord | undefined> {
     return this.#tx('updateJob', async (c) => {
-      const job = await readJob(c, this.#t, id, true);
+      const job = await lockedJob(c, this.#t, id);
       if (!job || !updateAllowed(job, patch, expect)) return undefined;
       const next = applyJobPatch(job, patch, now);
       await writeJob(c, this.#t, next);
@@ -198,9 +207,12 @@ export class PostgresStorage implements Storage {
   async deleteJob(id: string): Promise<string[]> {
     const t = this.#t;
     return this.#tx('deleteJob', async (c) => {
+      // Batches first: that waits for a chunk of runs being written (it holds its batch row),
+      // so the runs deleted next include that chunk.
+      await c.query(`DELETE FROM ${t.batches} WHERE job_id = $1`, [id]);
       await c.query(`DELETE FROM ${t.steps} WHERE run_id IN (SELECT id FROM ${t.runs} WHERE job_id = $1)`, [id]);
       const { rows } = await c.query<{ id: string }>(`DELETE FROM ${t.runs} WHERE job_id = $1 RETURNING id, run_index`, [id]);
-      for (const table of [t.batches, t.ledger]) await c.query(`DELETE FROM ${table} WHERE job_id = $1`, [id]);
+      for (const table of [t.ledger, t.counts]) await c.query(`DELETE FROM ${table} WHERE job_id = $1`, [id]);
       const gone = await c.query(`DELETE FROM ${t.jobs} WHERE id = $1`, [id]);
       if ((gone.rowCount ?? 0) > 0) await this.#announce(c, [{ type: 'job-changed', jobId: id }]);
       return rows.map((r) => r.id);
@@ -211,7 +223,7 @@ export class PostgresStorage implements Storage {
     checkBatchInput(input);
     const t = this.#t;
     return this.#tx('createBatch', async (c) => {
-      const job = await readJob(c, t, input.jobId, true);
+      const job = await lockedJob(c, t, input.jobId);
       if (!job || !input.expectStatus.includes(job.status)) return undefined;
       const batch: BatchRecord = {
         jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
@@ -252,7 +264,7 @@ export class PostgresStorage implements Storage {
   async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }): Promise<boolean> {
     const t = this.#t;
     return this.#tx('recordSkips', async (c) => {
-      const job = await readJob(c, t, jobId, true);
+      const job = await lockedJob(c, t, jobId);
       if (!job) throw new StorageError('STORAGE_NOT_FOUND', 'No such job', { path: 'jobId', value: jobId });
       if (advance) {
         if (job.version !== advance.expectVersion) return false;
@@ -343,22 +355,4 @@ export class PostgresStorage implements Storage {
 
 function closedError(): StorageError {
   return new StorageError('STORAGE_CLOSED', 'The storage is closed', { hint: 'Create a new PostgresStorage' });
-}
-
-async function readJob(db: { query: Pool['query'] } | PoolClient, t: Tables, id: string, lock = false): Promise<JobRecord | undefined> {
-  const { rows } = await (db as Pool).query<JobRow>(`SELECT * FROM ${t.jobs} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
-  return rows[0] && toJob(rows[0]);
-}
-
-async function writeJob(c: PoolClient, t: Tables, job: JobRecord): Promise<void> {
-  const cols = JOB_COLUMNS.slice(1);
-  await c.query(`UPDATE ${t.jobs} SET ${cols.map((col, i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1`, [job.id, ...jobValues(job).slice(1)]);
-}
-
-async function appendLedger(c: PoolClient, t: Tables, r: OccurrenceRecord): Promise<void> {
-  await c.query(
-    `INSERT INTO ${t.ledger} (job_id, ord, action, reason, at, last_at, count, batch_index)
-     VALUES ($1, (SELECT coalesce(max(ord), -1) + 1 FROM ${t.ledger} WHERE job_id = $1), $2, $3, $4, $5, $6, $7)`,
-    [r.jobId, r.action, r.reason, r.at, r.lastAt, r.count, r.batchIndex],
-  );
 }

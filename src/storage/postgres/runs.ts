@@ -7,46 +7,26 @@ import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '
 import { checkLimit, freshRuns } from '../sql/logic.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
-import type { Queryable, Tables } from './pg.js';
-import { DB_NOW_MS, notify, statement, transaction } from './pg.js';
+import type { DeltaTally, Deltas } from './counters.js';
+import { addDeltas, bump, selectJobs } from './counters.js';
+import type { Tables } from './pg.js';
+import { DB_NOW_MS, notify, prepared, statement, transaction } from './pg.js';
 
 const END = `('SUCCESS', 'FAILURE', 'ABORTED')`;
 
-/**
- * Claims must walk the pending-runs index in `seq` order and stop at the limit. Right after
- * a big batch is written the table's statistics are stale (autovacuum has not analysed it
- * yet) and the planner would rather collect and sort every pending run of the job: cost
- * linear in the backlog, per claim. These settings, local to the claim transaction, rule
- * that plan out.
- */
-const CLAIM_PLAN = 'SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off';
-
-/** Adds per-job counter deltas, locking job rows in id order (so concurrent writers cannot deadlock on them). */
-export async function addCounters(db: Queryable, t: Tables, deltas: Map<string, Partial<Record<RunState, number>>>): Promise<void> {
-  if (deltas.size === 0) return;
-  const ids = [...deltas.keys()].sort();
-  const col = (s: RunState): number[] => ids.map((id) => deltas.get(id)![s] ?? 0);
-  await db.query(
-    `UPDATE ${t.jobs} j SET n_pending = n_pending + d.p, n_started = n_started + d.s, n_success = n_success + d.ok, n_failure = n_failure + d.f, n_aborted = n_aborted + d.a
-     FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS d(id, p, s, ok, f, a)
-     WHERE j.id = d.id AND j.id = ANY($1::text[])`,
-    [ids, col('PENDING'), col('STARTED'), col('SUCCESS'), col('FAILURE'), col('ABORTED')],
-  );
-}
-
-function bump(deltas: Map<string, Partial<Record<RunState, number>>>, jobId: string, from: RunState, to: RunState): void {
-  const d = deltas.get(jobId) ?? {};
-  d[from] = (d[from] ?? 0) - 1;
-  d[to] = (d[to] ?? 0) + 1;
-  deltas.set(jobId, d);
-}
+/** Every this many claims, a claim scans the pending runs from the start again (see `claim`). */
+const CLAIM_RESCAN = 256;
 
 /** The run half of the PostgreSQL adapter. */
 export class PgRuns {
+  #claimFrom = 0;
+  #claims = 0;
+
   constructor(
     private readonly pool: Pool,
     private readonly t: Tables,
     private readonly events: boolean,
+    private readonly tally: DeltaTally,
   ) {}
 
   async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void> {
@@ -72,7 +52,8 @@ export class PgRuns {
       const written = Math.max(batch.writtenRuns, ...fresh.map((r) => r.indexInBatch + 1));
       await c.query(`UPDATE ${t.batches} SET written_runs = $3 WHERE job_id = $1 AND batch_index = $2`, [jobId, batchIndex, written]);
       const added = inserted.rowCount ?? 0;
-      await addCounters(c, t, new Map([[jobId, { PENDING: added }]]));
+      await addDeltas(c, t, new Map([[jobId, { PENDING: added }]]));
+      this.tally.note([jobId]);
       if (added > 0) await this.#notify(c, [{ type: 'runs-pending', jobId }]);
     });
   }
@@ -81,44 +62,24 @@ export class PgRuns {
     checkLimit(input.limit, input.leaseMs);
     if (input.limit === 0 || (input.jobIds && input.jobIds.length === 0)) return [];
     const { t } = this;
-    return transaction(this.pool, async (c) => {
-      // Lock candidate runs first (others skip them), then their jobs in id order, and
-      // count each job's STARTED runs again under that lock: the per-job limit holds
-      // however many processes claim for the job at once.
-      const cand = await c.query<{ id: string; job_id: string }>(
-        `SELECT r.id, r.job_id FROM ${t.runs} r JOIN ${t.jobs} j ON j.id = r.job_id
-         WHERE r.status = 'PENDING' AND j.status = ANY($1::text[]) AND ($2::text[] IS NULL OR r.job_id = ANY($2::text[]))
-           AND (j.max_concurrent_runs = 0 OR j.n_started < j.max_concurrent_runs)
-         ORDER BY r.seq LIMIT $3 FOR UPDATE OF r SKIP LOCKED`,
-        [input.jobStatuses ?? ['STARTED', 'PAUSED'], input.jobIds ?? null, input.limit],
-      );
-      if (cand.rows.length === 0) return [];
-      const jobIds = [...new Set(cand.rows.map((r) => r.job_id))].sort();
-      const jobs = await c.query<{ id: string; n_started: string; max_concurrent_runs: number }>(
-        `SELECT id, n_started, max_concurrent_runs FROM ${t.jobs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-        [jobIds],
-      );
-      const room = new Map(jobs.rows.map((j) => [j.id, j.max_concurrent_runs > 0 ? j.max_concurrent_runs - Number(j.n_started) : Infinity]));
-      const chosen: string[] = [];
-      for (const r of cand.rows) {
-        const left = room.get(r.job_id) ?? 0;
-        if (left <= 0) continue;
-        room.set(r.job_id, left - 1);
-        chosen.push(r.id);
-      }
-      if (chosen.length === 0) return [];
-      // The runs and their jobs' counters in one statement (one round trip less).
-      const { rows } = await c.query<RunRow>(
-        `WITH u AS (
-           UPDATE ${t.runs} SET status = 'STARTED', started_at = ${DB_NOW_MS}, attempts = attempts + 1, lease_owner = $2, lease_expires_at = ${DB_NOW_MS} + $3
-           WHERE id = ANY($1::text[]) RETURNING *
-         ), d AS (SELECT job_id, count(*) AS n FROM u GROUP BY job_id), j AS (
-           UPDATE ${t.jobs} SET n_pending = n_pending - d.n, n_started = n_started + d.n FROM d WHERE ${t.jobs}.id = d.job_id RETURNING 1
-         ) SELECT * FROM u`,
-        [chosen, input.owner, Math.ceil(input.leaseMs)],
-      );
-      return rows.map(toRun).sort((a, b) => a.seq - b.seq);
-    }, CLAIM_PLAN);
+    // One statement (see claim-sql.ts): its own transaction, one round trip.
+    const rows = await prepared<RunRow & { claim_low: string }>(this.pool, `${t.schema}:claim`, `SELECT * FROM ${t.claim}($1, $2, $3, $4, $5, $6)`, [
+      input.owner,
+      input.limit,
+      Math.ceil(input.leaseMs),
+      input.jobIds ? [...input.jobIds] : null,
+      input.jobStatuses ?? ['STARTED', 'PAUSED'],
+      this.#claimFrom,
+    ]);
+    // Where the next claim starts. Back to the start after a short claim (the backlog is
+    // gone: nothing to walk past) and every CLAIM_RESCAN claims: a chunk of runs whose
+    // transaction took its seqs earlier but committed later than the one seen is then
+    // found again (late by a few claims, never lost).
+    this.#claims = (this.#claims + 1) % CLAIM_RESCAN;
+    this.#claimFrom = rows.length < input.limit || this.#claims === 0 ? 0 : Number(rows[0]!.claim_low);
+    const runs = rows.map(toRun);
+    this.tally.note(new Set(runs.map((r) => r.jobId)));
+    return runs;
   }
 
   async heartbeat(owner: string, runIds: readonly string[], leaseMs: number): Promise<HeartbeatResult> {
@@ -145,7 +106,7 @@ export class PgRuns {
     const { t } = this;
     return transaction(this.pool, async (c) => {
       const [where, arg] = 'jobId' in target ? ['job_id = $1', target.jobId] : ['id = ANY($1::text[])', [...target.runIds]];
-      // Runs first, then the job counters (in job id order): the same lock order as claims.
+      // Runs only: the counters move as delta rows, so no job row is locked.
       const flagged = await c.query<{ id: string; job_id: string }>(
         `UPDATE ${t.runs} SET cancel_requested = true WHERE ${where} AND status = 'STARTED' RETURNING id, job_id, run_index`,
         [arg],
@@ -155,9 +116,10 @@ export class PgRuns {
          WHERE ${where} AND status = 'PENDING' RETURNING id, job_id, run_index`,
         [arg, now],
       );
-      const deltas = new Map<string, Partial<Record<RunState, number>>>();
+      const deltas: Deltas = new Map();
       for (const r of aborted.rows) bump(deltas, r.job_id, 'PENDING', 'ABORTED');
-      await addCounters(c, t, deltas);
+      await addDeltas(c, t, deltas);
+      this.tally.note(deltas.keys());
       const byJob = new Map<string, string[]>();
       for (const r of flagged.rows) byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), r.id]);
       await this.#notify(c, [...byJob].map(([jobId, runIds]) => ({ type: 'cancel', jobId, runIds })));
@@ -175,12 +137,12 @@ export class PgRuns {
       );
       if (expired.rows.length === 0) return [];
       const runs = expired.rows.map(toRun);
-      const jobRows = await c.query<JobRow>(`SELECT * FROM ${t.jobs} WHERE id = ANY($1::text[])`, [[...new Set(runs.map((r) => r.jobId))]]);
+      const jobRows = await c.query<JobRow>(`${selectJobs(t)} WHERE j.id = ANY($1::text[])`, [[...new Set(runs.map((r) => r.jobId))]]);
       const again = new Map(jobRows.rows.map((row) => [row.id, requeue(toJob(row))]));
       const toQueue = runs.filter((r) => again.get(r.jobId) && !r.cancelRequested);
       const toEnd = runs.filter((r) => !toQueue.includes(r));
       const out: RecoveredRun[] = [];
-      const deltas = new Map<string, Partial<Record<RunState, number>>>();
+      const deltas: Deltas = new Map();
       if (toQueue.length > 0) {
         const { rows } = await c.query<RunRow>(
           `UPDATE ${t.runs} r SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, started_at = NULL, seq = nextval('${t.seq}')
@@ -205,7 +167,8 @@ export class PgRuns {
           bump(deltas, row.job_id, 'STARTED', row.status as RunState);
         }
       }
-      await addCounters(c, t, deltas);
+      await addDeltas(c, t, deltas);
+      this.tally.note(deltas.keys());
       const queuedJobs = [...new Set(toQueue.map((r) => r.jobId))];
       await this.#notify(c, queuedJobs.map((jobId) => ({ type: 'runs-pending', jobId })));
       return out.sort((a, b) => runs.findIndex((r) => r.id === a.run.id) - runs.findIndex((r) => r.id === b.run.id));
@@ -218,12 +181,21 @@ export class PgRuns {
   }
 
   async list(jobId: string, filter: RunFilter): Promise<Page<RunRecord>> {
+    const { t } = this;
     const limit = filter.limit ?? 100;
     const after = filter.cursor ? parseIndexCursor(filter.cursor) : -1;
+    // Run index order is (batch, index in batch) order, the unique position index's: the
+    // cursor (a run index, its run possibly deleted since) becomes a position through the
+    // batch it falls in, so a page starts right at it however deep it is.
+    const from =
+      after < 0
+        ? ''
+        : `AND (batch_index, index_in_batch) > (SELECT b.batch_index, $5 - b.first_run_index FROM ${t.batches} b
+             WHERE b.job_id = $1 AND b.first_run_index <= $5 ORDER BY b.batch_index DESC LIMIT 1)`;
     const { rows } = await this.pool.query<RunRow>(
-      `SELECT * FROM ${this.t.runs} WHERE job_id = $1 AND run_index > $2 AND ($3::text[] IS NULL OR status = ANY($3::text[]))
-       AND ($4::bigint IS NULL OR batch_index = $4) ORDER BY run_index LIMIT $5`,
-      [jobId, after, filter.status ?? null, filter.batchIndex ?? null, limit + 1],
+      `SELECT * FROM ${t.runs} WHERE job_id = $1 ${from} AND ($2::text[] IS NULL OR status = ANY($2::text[]))
+       AND ($3::bigint IS NULL OR batch_index = $3) ORDER BY batch_index, index_in_batch LIMIT $4`,
+      [jobId, filter.status ?? null, filter.batchIndex ?? null, limit + 1, ...(after < 0 ? [] : [after])],
     );
     const items = rows.slice(0, limit).map(toRun);
     return { items, next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };

@@ -1,0 +1,104 @@
+import type { Tables } from './pg.js';
+import { DB_NOW_MS } from './pg.js';
+
+/** The runs table's columns as the claim function returns them (after `claim_low`). */
+const RUN_COLUMNS = [
+  'id TEXT', 'job_id TEXT', 'batch_index INTEGER', 'grid_index BIGINT', 'index_in_batch BIGINT', 'run_index BIGINT', 'status TEXT', 'parameters TEXT',
+  'created_at BIGINT', 'started_at BIGINT', 'finished_at BIGINT', 'reason TEXT', 'error TEXT', 'attempts INTEGER', 'lease_owner TEXT',
+  'lease_expires_at BIGINT', 'cancel_requested BOOLEAN', 'process_info TEXT', 'seq BIGINT',
+];
+
+/**
+ * The claim as one server-side function: a claim is one round trip and one commit (its
+ * own statement), with its plans cached per connection.
+ *
+ * 0. Find the oldest PENDING run at or after `p_from`, and start from it. The pending
+ *    index's head fills with entries of runs claimed since the table was last vacuumed,
+ *    which every claim from the start would walk (a millisecond per 60,000 here, per
+ *    claim); a run becomes PENDING only with a new, higher `seq`, so the oldest one seen
+ *    stays a lower bound, and the caller passes it back (`claim_low` of every row).
+ * 1. Lock up to `p_limit` PENDING runs, oldest `seq` first, of jobs in `p_statuses` (and
+ *    `p_jobs`), `FOR UPDATE SKIP LOCKED`: another claimer takes other runs. Jobs at their
+ *    limit by this snapshot's count are passed over, so their backlog does not use up the
+ *    claim. Then lock their jobs: those with a limit `FOR UPDATE` (claims of one limited
+ *    job take turns), the others `FOR KEY SHARE`, which claims share with each other and
+ *    with finishes, but which an update of the job (`FOR UPDATE`) waits for, so a limit or
+ *    status set by an update applies to every claim that commits after it. Both locks
+ *    re-check the job's status and limit on the newest row version. (A claim that raced
+ *    a limit change takes none of that job's runs; the next claim does.)
+ * 2. Only when a limited job is among them: count its STARTED runs (row + deltas) in a
+ *    new statement, whose snapshot is taken with the lock held (a volatile function's
+ *    statements each take one under READ COMMITTED). Every claim of the job that
+ *    committed is in it and none can commit meanwhile; a fold that ran while this claim
+ *    waited is seen whole (an older snapshot would count its deltas twice).
+ * 3. The runs that fit become STARTED with a lease from the database's clock, and their
+ *    counters move as one delta row per job.
+ *
+ * `enable_sort`/`enable_bitmapscan` off, for this function only: right after a big batch
+ * is written the statistics are stale and the planner would rather collect and sort
+ * every pending run (cost linear in the backlog, per claim) than walk the pending index
+ * in `seq` order and stop at the limit. `jit` off: the sorts that remain (a handful of
+ * rows) then carry the disabled-sort penalty, which would push the plan's cost past
+ * `jit_above_cost` and compile every claim (about a second here).
+ */
+export function claimFunctionSql(t: Tables): string {
+  const started = `coalesce((SELECT sum(k.started) FROM ${t.counts} k WHERE k.job_id = j.id), 0)`;
+  return `
+    CREATE FUNCTION ${t.claim}(p_owner TEXT, p_limit BIGINT, p_lease BIGINT, p_jobs TEXT[], p_statuses TEXT[], p_from BIGINT)
+    RETURNS TABLE (claim_low BIGINT, ${RUN_COLUMNS.join(', ')})
+    LANGUAGE plpgsql SET enable_sort = off SET enable_bitmapscan = off SET jit = off AS $claim$
+    #variable_conflict use_column
+    DECLARE
+      v_low BIGINT;
+      v_ids TEXT[];
+      v_jobs TEXT[];
+      v_free TEXT[];
+      v_lim TEXT[];
+      v_room BIGINT[];
+    BEGIN
+      SELECT r.seq INTO v_low FROM ${t.runs} r WHERE r.status = 'PENDING' AND r.seq >= p_from ORDER BY r.seq LIMIT 1;
+      IF v_low IS NULL THEN
+        RETURN;
+      END IF;
+      WITH c AS (
+        SELECT r.id, r.job_id, r.seq FROM ${t.runs} r JOIN ${t.jobs} j ON j.id = r.job_id
+        WHERE r.status = 'PENDING' AND r.seq >= v_low AND j.status = ANY(p_statuses) AND (p_jobs IS NULL OR r.job_id = ANY(p_jobs))
+          AND (j.max_concurrent_runs = 0 OR j.n_started + ${started} < j.max_concurrent_runs)
+        ORDER BY r.seq LIMIT p_limit FOR UPDATE OF r SKIP LOCKED
+      ), lim AS (
+        SELECT j.id FROM ${t.jobs} j
+        WHERE j.id IN (SELECT c.job_id FROM c) AND j.max_concurrent_runs > 0 AND j.status = ANY(p_statuses)
+        ORDER BY j.id FOR UPDATE
+      ), free AS (
+        SELECT j.id FROM ${t.jobs} j
+        WHERE j.id IN (SELECT c.job_id FROM c) AND j.max_concurrent_runs = 0 AND j.status = ANY(p_statuses)
+        ORDER BY j.id FOR KEY SHARE
+      )
+      SELECT array_agg(c.id ORDER BY c.seq), array_agg(c.job_id ORDER BY c.seq), (SELECT array_agg(free.id) FROM free), (SELECT array_agg(lim.id) FROM lim)
+      INTO v_ids, v_jobs, v_free, v_lim FROM c;
+      IF v_ids IS NULL THEN
+        RETURN;
+      END IF;
+      IF v_lim IS NOT NULL THEN
+        SELECT array_agg(j.id), array_agg(j.max_concurrent_runs - j.n_started - ${started}) INTO v_lim, v_room
+        FROM ${t.jobs} j WHERE j.id = ANY(v_lim);
+      END IF;
+      RETURN QUERY
+      WITH n AS (
+        SELECT x.id, x.job_id, row_number() OVER (PARTITION BY x.job_id ORDER BY x.o) AS k FROM unnest(v_ids, v_jobs) WITH ORDINALITY AS x(id, job_id, o)
+      ), room AS (
+        SELECT y.id, y.room FROM unnest(v_lim, v_room) AS y(id, room)
+      ), u AS (
+        UPDATE ${t.runs} r SET status = 'STARTED', started_at = ${DB_NOW_MS}, attempts = r.attempts + 1, lease_owner = p_owner,
+          lease_expires_at = ${DB_NOW_MS} + p_lease
+        FROM n LEFT JOIN room ON room.id = n.job_id
+        WHERE r.id = n.id AND (n.job_id = ANY(v_free) OR n.k <= room.room)
+        RETURNING r.*
+      ), d AS (
+        INSERT INTO ${t.counts} (job_id, pending, started, success, failure, aborted)
+        SELECT u.job_id, -count(*), count(*), 0, 0, 0 FROM u GROUP BY u.job_id
+      )
+      SELECT v_low, u.* FROM u ORDER BY u.seq;
+    END
+    $claim$;`;
+}

@@ -1,0 +1,36 @@
+/** Reading and writing job rows inside the PostgreSQL adapter (counters: see counters.ts). */
+import type { Pool, PoolClient } from 'pg';
+import type { JobRecord, OccurrenceRecord } from '../records.js';
+import type { JobRow } from '../sql/rows.js';
+import { COUNTER_COLUMN, JOB_COLUMNS, jobValues, toJob } from '../sql/rows.js';
+import { lockJob, selectJobs } from './counters.js';
+import type { Tables } from './pg.js';
+
+/** A job with its counters summed (one snapshot). */
+export async function readJob(db: Pool, t: Tables, id: string): Promise<JobRecord | undefined> {
+  const { rows } = await db.query<JobRow>(`${selectJobs(t)} WHERE j.id = $1`, [id]);
+  return rows[0] && toJob(rows[0]);
+}
+
+/** A job locked for the rest of the transaction, its counter deltas folded into its row. */
+export async function lockedJob(c: PoolClient, t: Tables, id: string): Promise<JobRecord | undefined> {
+  const row = await lockJob(c, t, id);
+  return row && toJob(row);
+}
+
+/** Writes a job's fields except its counters: those only move with the runs (deltas, folds). */
+export async function writeJob(c: PoolClient, t: Tables, job: JobRecord): Promise<void> {
+  const counters = new Set<string>(Object.values(COUNTER_COLUMN));
+  const values = jobValues(job);
+  const set = JOB_COLUMNS.map((col, i) => [col, i] as const).filter(([col, i]) => i > 0 && !counters.has(col));
+  await c.query(`UPDATE ${t.jobs} SET ${set.map(([col], k) => `${col} = $${k + 2}`).join(', ')} WHERE id = $1`, [job.id, ...set.map(([, i]) => values[i])]);
+}
+
+/** Appends a ledger record at the job's next `ord`. */
+export async function appendLedger(c: PoolClient, t: Tables, r: OccurrenceRecord): Promise<void> {
+  await c.query(
+    `INSERT INTO ${t.ledger} (job_id, ord, action, reason, at, last_at, count, batch_index)
+     VALUES ($1, (SELECT coalesce(max(ord), -1) + 1 FROM ${t.ledger} WHERE job_id = $1), $2, $3, $4, $5, $6, $7)`,
+    [r.jobId, r.action, r.reason, r.at, r.lastAt, r.count, r.batchIndex],
+  );
+}
