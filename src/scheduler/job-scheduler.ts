@@ -71,7 +71,11 @@ export class JobScheduler {
       onPoll: () => this.#poll(),
     });
     const timer = new TimerLoop(o.clock, o.maxSleepMs, (ids) => {
-      for (const id of ids) processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
+      // One after another, in due order: started all at once, their awaits interleave and
+      // the first batch is written only after every due job was read and planned.
+      void (async () => {
+        for (const id of ids) await processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
+      })();
     });
     this.#ctx = { o, events: this.#events, timer, dispatcher, grids: new GridCache(o.maxRunsPerBatch), schedules: new ScheduleCache(), lock, fail };
     ctxRef.ctx = this.#ctx;
