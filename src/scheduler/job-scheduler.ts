@@ -343,7 +343,7 @@ export class JobScheduler {
     const requeue = (job: JobRecord): boolean => (job.options as { onInterrupted?: string } | null)?.onInterrupted === 'rerun';
     for (const r of await this.#o.storage.recoverExpiredRuns(requeue, this.#o.clock.now())) {
       this.#o.logger.warn('a run whose process died was recovered', { runId: r.run.id, outcome: r.outcome });
-      await recoverRunProcesses(this.#ctx, r.run);
+      await recoverRunProcesses(this.#ctx, r.run, r.outcome);
       if (r.outcome === 'failed') {
         this.#events.emit('run:finished', { jobId: r.run.jobId, runId: r.run.id, status: r.run.status, reason: r.run.reason });
         await this.#afterRun(r.run, true);
