@@ -1,7 +1,7 @@
 import { StorageError } from '../../errors.js';
-import type { RunState } from '../../status.js';
+import { RunState, isEndState } from '../../status.js';
 import type { PageRequest } from '../port.js';
-import type { JobCounters, JobPatch, JobRecord, Page, RunRecord } from '../records.js';
+import type { BatchRecord, JobCounters, JobPatch, JobRecord, NewRun, Page, RunRecord } from '../records.js';
 
 /** A copy of `job` with `patch` applied, `version` bumped and `updatedAt` set. */
 export function applyJobPatch(job: JobRecord, patch: JobPatch, now: number): JobRecord {
@@ -66,4 +66,43 @@ export function parseIndexCursor(cursor: string): number {
     throw new StorageError('STORAGE_INVALID_CURSOR', 'Not a cursor of this list', { path: 'cursor', value: cursor, hint: 'Pass the `next` of a previous page' });
   }
   return n;
+}
+
+/** A new PENDING run of `batch`, as `insertRuns` stores it. */
+export function pendingRun(batch: BatchRecord, r: NewRun, seq: number, now: number): RunRecord {
+  return {
+    id: r.id,
+    jobId: batch.jobId,
+    batchIndex: batch.batchIndex,
+    gridIndex: r.gridIndex,
+    indexInBatch: r.indexInBatch,
+    runIndex: batch.firstRunIndex + r.indexInBatch,
+    status: RunState.PENDING,
+    parameters: structuredClone(r.parameters),
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    reason: null,
+    error: null,
+    attempts: 0,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    cancelRequested: false,
+    processInfo: null,
+    seq,
+  };
+}
+
+/**
+ * The finished runs `deleteRuns` removes: those named, or all but the `keepLatest` most
+ * recently finished. Runs still PENDING or STARTED are never among them.
+ */
+export function retentionVictims(runs: readonly RunRecord[], which: { runIds: readonly string[] } | { keepLatest: number }): RunRecord[] {
+  const finished = runs.filter((r) => isEndState(r.status));
+  if ('runIds' in which) {
+    const wanted = new Set(which.runIds);
+    return finished.filter((r) => wanted.has(r.id));
+  }
+  const byFinish = [...finished].sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0) || b.runIndex - a.runIndex);
+  return byFinish.slice(Math.max(0, which.keepLatest));
 }

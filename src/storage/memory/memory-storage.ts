@@ -32,7 +32,8 @@ import type {
   StepStateRecord,
 } from '../records.js';
 import { Listeners } from './listeners.js';
-import { applyJobPatch, jobAfterCursor, jobCursor, moveCounter, pageOf, parseIndexCursor, sortedRunsOf } from './helpers.js';
+import { freshRuns, skipChange } from '../sql/logic.js';
+import { applyJobPatch, pendingRun, retentionVictims, jobAfterCursor, jobCursor, moveCounter, pageOf, parseIndexCursor, sortedRunsOf } from './helpers.js';
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -179,41 +180,16 @@ export class MemoryStorage implements Storage {
     const job = this.#jobs.get(jobId);
     if (!batch || !job) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
     const ids = this.#runsByJob.get(jobId)!;
-    // Validate the whole chunk first: a bad chunk changes nothing.
-    const fresh = runs.filter((r) => r.indexInBatch >= batch.writtenRuns); // earlier ones: idempotent resume
-    const seen = new Set<string>();
+    // The whole chunk is checked first (a bad chunk changes nothing); earlier ones: idempotent resume.
+    const fresh = freshRuns(batch, runs);
     for (const [i, r] of fresh.entries()) {
-      if (!Number.isSafeInteger(r.indexInBatch) || r.indexInBatch >= batch.runCount) {
-        throw new StorageError('STORAGE_INVALID_INPUT', 'indexInBatch beyond the batch', { path: `runs[${i}].indexInBatch`, value: r.indexInBatch, hint: `The batch has ${batch.runCount} runs` });
-      }
-      if (this.#runs.has(r.id) || seen.has(r.id)) throw new StorageError('STORAGE_DUPLICATE_ID', 'A run with this id exists', { path: `runs[${i}].id`, value: r.id });
-      seen.add(r.id);
+      if (this.#runs.has(r.id)) throw new StorageError('STORAGE_DUPLICATE_ID', 'A run with this id exists', { path: `runs[${i}].id`, value: r.id });
     }
     let added = 0;
     let written = batch.writtenRuns;
     for (const r of fresh) {
       const seq = ++this.#seq;
-      const run: RunRecord = {
-        id: r.id,
-        jobId,
-        batchIndex,
-        gridIndex: r.gridIndex,
-        indexInBatch: r.indexInBatch,
-        runIndex: batch.firstRunIndex + r.indexInBatch,
-        status: RunState.PENDING,
-        parameters: structuredClone(r.parameters),
-        createdAt: now,
-        startedAt: null,
-        finishedAt: null,
-        reason: null,
-        error: null,
-        attempts: 0,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        cancelRequested: false,
-        processInfo: null,
-        seq,
-      };
+      const run = pendingRun(batch, r, seq, now);
       this.#runs.set(run.id, run);
       ids.add(run.id);
       this.#pending.set(seq, run.id);
@@ -252,14 +228,9 @@ export class MemoryStorage implements Storage {
       this.#jobs.set(jobId, applyJobPatch(job, { scheduleCursor: cursor }, advance.now));
     }
     for (const s of skips) {
-      const last = ledger[ledger.length - 1];
-      const lastAt = s.lastAt ?? s.at;
-      const count = s.count ?? 1;
-      if (last && last.action === 'skipped' && last.reason === s.reason && s.at >= last.lastAt) {
-        ledger[ledger.length - 1] = { ...last, lastAt, count: last.count + count };
-      } else {
-        ledger.push({ jobId, action: 'skipped', reason: s.reason, at: s.at, lastAt, count, batchIndex: null });
-      }
+      const change = skipChange(ledger[ledger.length - 1], jobId, s);
+      if ('extend' in change) ledger[ledger.length - 1] = change.extend;
+      else ledger.push(change.append);
     }
     return true;
   }
@@ -416,15 +387,7 @@ export class MemoryStorage implements Storage {
 
   async deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {
     this.#check();
-    const finished = sortedRunsOf(this.#runsByJob.get(jobId), this.#runs).filter((r) => isEndState(r.status));
-    let victims: RunRecord[];
-    if ('runIds' in which) {
-      const wanted = new Set(which.runIds);
-      victims = finished.filter((r) => wanted.has(r.id));
-    } else {
-      const byFinish = [...finished].sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0) || b.runIndex - a.runIndex);
-      victims = byFinish.slice(Math.max(0, which.keepLatest));
-    }
+    const victims = retentionVictims(sortedRunsOf(this.#runsByJob.get(jobId), this.#runs), which);
     for (const r of victims) this.#dropRun(r.id);
     return victims.map((r) => r.id);
   }
