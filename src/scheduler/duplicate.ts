@@ -5,7 +5,8 @@ import type { GridDefinition } from '../parameters/types.js';
 import { loadPipeline } from '../pipeline/load.js';
 import type { JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
-import type { JobOptions, JobSpec } from './types.js';
+import { optionsOf } from './job-options.js';
+import type { JobSpec } from './types.js';
 
 /**
  * The spec of a job like `job` on a new snapshot of its project as it is now: the
@@ -17,8 +18,6 @@ export async function duplicateSpec(ctx: SchedulerContext, job: JobRecord, overr
   if (!snapshot) {
     throw new NotFoundError('SNAPSHOT_NOT_FOUND', 'The job\'s snapshot is gone, so its project directory is unknown', { path: 'snapshotId', value: job.snapshotId });
   }
-  const options = { ...(job.options as JobOptions & { bufferedOccurrence?: number }) };
-  delete options.bufferedOccurrence;
   const { grid } = ctx.grids.get(job);
   // The current pipeline of the live project decides which keys survive.
   const current = await loadPipeline(path.join(snapshot.sourceDir, job.pipeline.path), snapshot.sourceDir);
@@ -33,6 +32,6 @@ export async function duplicateSpec(ctx: SchedulerContext, job: JobRecord, overr
     allowNewParameters: false,
     env: { job: { ...job.envVars } },
     draft: overrides.draft ?? true,
-    options,
+    options: optionsOf(job),
   };
 }

@@ -5,6 +5,7 @@ import { type Decision, isOneOff } from './schedule-adapter.js';
 import { startBatch } from './batches.js';
 import type { SchedulerContext } from './context.js';
 import { finishJobIfDone } from './finish.js';
+import { bufferedOf, optionsOf } from './job-options.js';
 
 /** Statuses in which a job's schedule is watched. */
 export const WATCHED: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
@@ -96,16 +97,9 @@ export async function startBuffered(ctx: SchedulerContext, jobId: string): Promi
     if (!job || job.status !== JobStatus.STARTED) return;
     const at = bufferedOf(job);
     if (at === null || job.counters.PENDING + job.counters.STARTED > 0) return;
-    const options = { ...(job.options as Record<string, unknown>) };
-    delete options.bufferedOccurrence;
-    const cleared = await ctx.o.storage.updateJob(job.id, { options: options as never }, { status: [JobStatus.STARTED], version: job.version }, ctx.o.clock.now());
+    const cleared = await ctx.o.storage.updateJob(job.id, { options: optionsOf(job) as never }, { status: [JobStatus.STARTED], version: job.version }, ctx.o.clock.now());
     if (cleared) await startBatch(ctx, cleared, 'schedule', at, [JobStatus.STARTED]);
   });
-}
-
-export function bufferedOf(job: JobRecord): number | null {
-  const v = (job.options as { bufferedOccurrence?: unknown } | null)?.bufferedOccurrence;
-  return typeof v === 'number' ? v : null;
 }
 
 function overlapPolicyOf(job: JobRecord): string {

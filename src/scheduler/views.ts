@@ -1,12 +1,11 @@
 import type { JobRecord, RunRecord, StepStateRecord } from '../storage/records.js';
 import type { GridCache } from './context.js';
-import type { Job, JobOptions, Run } from './types.js';
+import { optionsOf } from './job-options.js';
+import type { Job, Run } from './types.js';
 
 /** The API view of a stored job. */
 export function toJob(r: JobRecord, grids: GridCache): Job {
   const { grid, selection } = grids.get(r);
-  const options = { ...((r.options ?? {}) as JobOptions & { bufferedOccurrence?: number }) };
-  delete options.bufferedOccurrence;
   return {
     id: r.id,
     projectId: r.projectId,
@@ -17,7 +16,7 @@ export function toJob(r: JobRecord, grids: GridCache): Job {
     environments: r.environments,
     schedule: r.schedule as unknown as Job['schedule'],
     envVars: r.envVars,
-    options,
+    options: optionsOf(r),
     counters: { ...r.counters },
     gridSize: grid.size,
     selectedRuns: selection.count,
