@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutionError, joinPath } from '../errors.js';
 import type { TimerHandle } from '../clock.js';
@@ -16,6 +16,16 @@ import { SYSTEM_LINE_PREFIX } from './step-log.js';
 import { keepOutputs, materializeWorkspace, removeWorkingCopy, workspacePaths } from './workspace.js';
 import { encodeId } from './file-log-store.js';
 import type { LogStore } from './log-store.js';
+import type { TerminateReport } from './processes.js';
+import { endRunProcesses, listRunProcesses, type RunProcesses } from './run-processes.js';
+
+/** What {@link RunExecutor.findLeftovers} found. */
+export interface Leftovers {
+  /** Live processes of runs not executing here, by run and attempt. */
+  readonly processes: readonly RunProcesses[];
+  /** Ids of runs with a working copy in the work root, not executing here. */
+  readonly workingCopies: readonly string[];
+}
 
 /** Options of one {@link RunExecutor.execute} call. */
 export interface ExecuteOptions {
@@ -35,7 +45,7 @@ export interface ExecuteOptions {
 export class RunExecutor {
   readonly #options: ResolvedExecutorOptions;
   readonly #events: TypedEmitter<RunExecutorEvents>;
-  readonly #active = new Map<string, { stop: () => void; done: Promise<unknown> }>();
+  readonly #active = new Map<string, { stop: () => void; done: Promise<unknown>; attempt: number }>();
 
   constructor(options: RunExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
@@ -65,6 +75,51 @@ export class RunExecutor {
     await rm(path.join(this.#options.artifactsRoot, this.#idDir(runId)), { recursive: true, force: true });
   }
 
+  /**
+   * What runs left behind on this machine: live processes of any run (by the variables
+   * every step process inherits) and working copies in the work root, except those of runs
+   * executing here now. The scheduler decides, from storage, which of them are dead.
+   */
+  async findLeftovers(): Promise<Leftovers> {
+    const active = new Set(this.#active.keys());
+    const processes = listRunProcesses().filter((p) => !active.has(p.runId));
+    const workingCopies: string[] = [];
+    let names: string[] = [];
+    try {
+      names = await readdir(path.join(this.#options.workRoot, 'work'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; // no run ever made a copy here
+    }
+    for (const name of names) {
+      let runId: string;
+      try {
+        runId = decodeURIComponent(name);
+      } catch (error) {
+        this.#options.logger.warn('a folder in the work root is not a run\'s working copy', { name, error });
+        continue;
+      }
+      if (!active.has(runId)) workingCopies.push(runId);
+    }
+    return { processes, workingCopies };
+  }
+
+  /**
+   * Ends the processes of a run that does not execute here (its process died): every
+   * process started for it, or only those of the attempts `attempts` accepts (attempt
+   * numbers as passed in {@link RunRequest.attempt}). Found by the run's variables, so
+   * nothing needs to have been recorded. When the run executes here, its own attempt and
+   * later ones are never touched.
+   */
+  async endRunProcesses(runId: string, options: { attempts?: (attempt: number) => boolean; gracePeriodMs?: number } = {}): Promise<TerminateReport> {
+    const wanted = options.attempts ?? (() => true);
+    return endRunProcesses(runId, {
+      gracePeriodMs: options.gracePeriodMs ?? this.#options.defaults.gracePeriodMs,
+      clock: this.#options.clock,
+      // Looked up at every pass: the run may start here while its leftovers are being ended.
+      attempts: (a) => wanted(a) && a < (this.#active.get(runId)?.attempt ?? Infinity),
+    });
+  }
+
   #idDir(runId: string): string {
     if (typeof runId !== 'string' || runId === '' || runId === '.' || runId === '..' || /[/\\\0]/.test(runId)) {
       throw new ExecutionError('RUN_INVALID_REQUEST', 'Not a run id', { path: 'runId', value: runId });
@@ -92,7 +147,7 @@ export class RunExecutor {
     }
     const ctx = this.#context(valid, settings);
     const done = this.#run(ctx, options.signal);
-    this.#active.set(valid.runId, { stop: () => stopRun(ctx, cancelled()), done });
+    this.#active.set(valid.runId, { stop: () => stopRun(ctx, cancelled()), done, attempt: valid.attempt ?? 1 });
     try {
       return await done;
     } finally {
@@ -161,6 +216,7 @@ export class RunExecutor {
           allowList: this.#options.envAllowList,
           jobEnv: request.env ?? {},
           runId: request.runId,
+          ...(request.attempt === undefined ? {} : { attempt: request.attempt }),
           ...(request.jobId === undefined ? {} : { jobId: request.jobId }),
           projectId: request.projectId,
           pipelineUuid: request.pipeline.uuid,

@@ -12,7 +12,7 @@ import { buildJobRecord, type BuiltJob } from './job-builder.js';
 import { applyUpdate } from './job-update.js';
 import { assertAllowed } from './lifecycle.js';
 import { WATCHED, processJob, startBuffered } from './occurrences.js';
-import { recoverRunProcesses } from './recovery.js';
+import { recoverRunProcesses, sweepLeftovers } from './recovery.js';
 import { type JobSchedulerOptions, type ResolvedSchedulerOptions, resolveOptions } from './options.js';
 import { handleRun, wireExecutorEvents } from './run-handler.js';
 import { ScheduleCache, isCron } from './schedule-adapter.js';
@@ -354,6 +354,8 @@ export class JobScheduler {
     const now = this.#o.clock.now();
     if (now - this.#lastRescan >= this.#o.rescanMs) {
       this.#lastRescan = now;
+      // What dead runs left on this machine, also where their recovery itself was cut short.
+      await sweepLeftovers(this.#ctx).catch((err: unknown) => this.#ctx.fail(err, 'sweeping what dead runs left'));
       for (const id of await this.#o.storage.listJobIds(WATCHED)) if (!this.#ctx.timer.has(id)) await processJob(this.#ctx, id);
     }
   }
