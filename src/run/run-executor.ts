@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecutionError, joinPath } from '../errors.js';
 import type { TimerHandle } from '../clock.js';
@@ -13,11 +13,17 @@ import { stopRun, type RunContext, type StepState } from './run-context.js';
 import { KeepWorkingCopy, RunStatus, StepStatus } from './status.js';
 import { buildRunEnvironment } from './step-environment.js';
 import { SYSTEM_LINE_PREFIX } from './step-log.js';
-import { keepOutputs, materializeWorkspace, removeWorkingCopy, workspacePaths } from './workspace.js';
+import { keepOutputs, listWorkingCopies, materializeWorkspace, removeWorkingCopy, workspacePaths } from './workspace.js';
 import { encodeId } from './file-log-store.js';
 import type { LogStore } from './log-store.js';
 import type { TerminateReport } from './processes.js';
 import { endRunProcesses, listRunProcesses, type RunProcesses } from './run-processes.js';
+
+/** Options of {@link RunExecutor.purgeRun}. */
+export interface PurgeOptions {
+  /** Keep the run's step logs. @default false */
+  readonly keepLogs?: boolean;
+}
 
 /** What {@link RunExecutor.findLeftovers} found. */
 export interface Leftovers {
@@ -76,6 +82,28 @@ export class RunExecutor {
   }
 
   /**
+   * Removes everything of a run: its kept artifacts (declared outputs, executed notebooks
+   * and their HTML), its kept working copy, and its logs unless `keepLogs`. The
+   * scheduler calls it when retention or a delete removes the run. When the run still
+   * executes here, it is cancelled and its end awaited first, so nothing of it is written
+   * (or recreated) after the purge. Idempotent.
+   */
+  async purgeRun(runId: string, options: PurgeOptions = {}): Promise<void> {
+    const active = this.#active.get(runId);
+    if (active) {
+      active.stop();
+      await active.done.catch((error: unknown) => this.#options.logger.debug('a purged run ended with an error', { runId, error }));
+      // A new execution under the same id may have started meanwhile: that one is refused below.
+    }
+    const dir = this.#idDir(runId);
+    await Promise.all([
+      rm(path.join(this.#options.artifactsRoot, dir), { recursive: true, force: true, maxRetries: 3 }),
+      removeWorkingCopy({ root: path.join(this.#options.workRoot, 'work', dir) }),
+      options.keepLogs ? undefined : this.#options.logStore.delete(runId),
+    ]);
+  }
+
+  /**
    * What runs left behind on this machine: live processes of any run (by the variables
    * every step process inherits) and working copies in the work root, except those of runs
    * executing here now. The scheduler decides, from storage, which of them are dead.
@@ -83,23 +111,7 @@ export class RunExecutor {
   async findLeftovers(): Promise<Leftovers> {
     const active = new Set(this.#active.keys());
     const processes = listRunProcesses().filter((p) => !active.has(p.runId));
-    const workingCopies: string[] = [];
-    let names: string[] = [];
-    try {
-      names = await readdir(path.join(this.#options.workRoot, 'work'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; // no run ever made a copy here
-    }
-    for (const name of names) {
-      let runId: string;
-      try {
-        runId = decodeURIComponent(name);
-      } catch (error) {
-        this.#options.logger.warn('a folder in the work root is not a run\'s working copy', { name, error });
-        continue;
-      }
-      if (!active.has(runId)) workingCopies.push(runId);
-    }
+    const workingCopies = (await listWorkingCopies(this.#options.workRoot, this.#options.logger)).filter((id) => !active.has(id));
     return { processes, workingCopies };
   }
 

@@ -12,6 +12,7 @@ import { buildJobRecord, type BuiltJob } from './job-builder.js';
 import { applyUpdate } from './job-update.js';
 import { assertAllowed } from './lifecycle.js';
 import { WATCHED, processJob, startBuffered } from './occurrences.js';
+import { keepsLogs, purgeRuns } from './purge.js';
 import { recoverRunProcesses, sweepLeftovers } from './recovery.js';
 import { type JobSchedulerOptions, type ResolvedSchedulerOptions, resolveOptions } from './options.js';
 import { handleRun, wireExecutorEvents } from './run-handler.js';
@@ -229,15 +230,19 @@ export class JobScheduler {
     return this.#view(jobId);
   }
 
-  /** Deletes a job with its runs and logs, and its snapshot when no other job uses it. */
-  async deleteJob(jobId: string): Promise<void> {
+  /**
+   * Deletes a job with its runs, their logs (unless `keepLogs`), artifacts and kept
+   * working copies, and its snapshot when no other job uses it. A run of it still
+   * stopping in this process is awaited first.
+   */
+  async deleteJob(jobId: string, options: { keepLogs?: boolean } = {}): Promise<void> {
     const job = await this.#require(jobId);
     assertAllowed('delete', job.status, isCron(job), jobId);
     const runIds = await this.#o.storage.deleteJob(jobId);
     this.#ctx.timer.set(jobId, undefined);
     this.#ctx.grids.forget(jobId);
     this.#ctx.schedules.forget(jobId);
-    for (const id of runIds) await this.#o.executor.logStore.delete(id);
+    await purgeRuns(this.#ctx, runIds, options.keepLogs === true);
     const others = await this.#o.storage.listJobs({ limit: Number.MAX_SAFE_INTEGER });
     if (!others.items.some((j) => j.snapshotId === job.snapshotId)) {
       // Already gone is fine: a delete interrupted by a crash may have removed it.
@@ -296,14 +301,14 @@ export class JobScheduler {
     if (aborted.length > 0) await this.#afterRun(run, true);
   }
 
-  /** Deletes one finished run with its logs. */
-  async deleteRun(runId: string): Promise<void> {
+  /** Deletes one finished run with its logs (unless `keepLogs`), artifacts and kept working copy. */
+  async deleteRun(runId: string, options: { keepLogs?: boolean } = {}): Promise<void> {
     const run = await this.#requireRun(runId);
     if (!isEndState(run.status)) {
       throw new OptionsError('RUN_NOT_FINISHED', `Run "${runId}" is still ${run.status}`, { path: 'runId', value: run.status, hint: 'Cancel it first, or wait for it to end' });
     }
     await this.#o.storage.deleteRuns(run.jobId, { runIds: [runId] });
-    await this.#o.executor.logStore.delete(runId);
+    await purgeRuns(this.#ctx, [runId], options.keepLogs === true);
   }
 
   /** Resolves when the job reaches an end state (or is deleted). */
@@ -333,7 +338,7 @@ export class JobScheduler {
     if (!job) return;
     const retain = (job.options as { maxRetainedRuns?: number | null } | null)?.maxRetainedRuns;
     if (stored && typeof retain === 'number') {
-      for (const id of await this.#o.storage.deleteRuns(job.id, { keepLatest: retain })) await this.#o.executor.logStore.delete(id);
+      await purgeRuns(this.#ctx, await this.#o.storage.deleteRuns(job.id, { keepLatest: retain }), keepsLogs(job));
     }
     await startBuffered(this.#ctx, job.id);
     await finishJobIfDone(this.#ctx, job.id);

@@ -15,6 +15,12 @@ export interface RunRunner {
   on<E extends keyof RunExecutorEvents>(event: E, listener: (payload: RunExecutorEvents[E]) => void): () => void;
   /** Where step logs go; the scheduler deletes a run's logs with the run. */
   readonly logStore: LogStore;
+  /**
+   * Removes a run's artifacts, kept working copy and (unless `keepLogs`) logs, after
+   * waiting for it to end when it still executes here. Called when retention or a delete
+   * removes the run. Without it, only the run's logs are deleted.
+   */
+  purgeRun?(runId: string, options?: { keepLogs?: boolean }): Promise<void>;
   /** Removes what a run left in the work root (after its process died). */
   removeWorkingCopy?(runId: string): Promise<void>;
   /**
