@@ -3,7 +3,7 @@ export { RunExecutor, type ExecuteOptions, type PurgeOptions, type Leftovers } f
 export { endRunProcesses, listRunProcesses, type RunProcesses, type EndRunProcessesOptions } from './run-processes.js';
 export type { RunRequest } from './request.js';
 export type { RunExecutorOptions, RunOverrides, RetryPolicy, StepOverrides } from './options.js';
-export { RunStatus, StepStatus, FailurePolicy, LogOverflowPolicy, KeepWorkingCopy } from './status.js';
+export { RunStatus, StepStatus, FailurePolicy, LogOverflowPolicy, LogErrorPolicy, KeepWorkingCopy } from './status.js';
 export {
   StepErrorCode,
   RunErrorCode,

@@ -376,6 +376,7 @@ function stepResults(ctx: RunContext, states: readonly StepState[]): Record<stri
     if (s.exitCode !== undefined) r.exitCode = s.exitCode;
     if (s.signal !== undefined) r.signal = s.signal;
     if (s.error) r.error = s.error;
+    if (s.logError) r.logError = s.logError;
     if (s.process) r.process = s.process;
     out[s.step.uuid] = r;
   }

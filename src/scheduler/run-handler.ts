@@ -25,7 +25,8 @@ export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: A
     finishedAt: s.finishedAt ?? null,
     attempts: s.attempts,
     exitCode: s.exitCode ?? null,
-    error: s.error ? { code: s.error.code, message: s.error.message } : null,
+    // A log-store failure under onLogError 'warn' leaves the step's status, and shows here.
+    error: s.error ? { code: s.error.code, message: s.error.message } : s.logError ? { code: s.logError.code, message: s.logError.message } : null,
   }));
   await o.storage.putStepStates(run.id, steps);
   const status = result.status === RunState.SUCCESS || result.status === RunState.ABORTED ? result.status : RunState.FAILURE;
