@@ -49,7 +49,7 @@ async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Pr
 }
 
 /** A stack with a one-run job whose run a dead process claimed (attempt 1), its lease already expired. */
-async function deadRun(options: { rerun: boolean; step?: (p: ReturnType<typeof stackPaths>) => string }) {
+async function deadRun(options: { rerun: boolean; step?: (p: ReturnType<typeof stackPaths>) => string; leaseMs?: number }) {
   const root = mkdtempSync(path.join(tmpdir(), 'pj-leftover-'));
   dirs.push(root);
   const p = stackPaths(root);
@@ -65,7 +65,7 @@ async function deadRun(options: { rerun: boolean; step?: (p: ReturnType<typeof s
     env: { job: { PJ_LEDGER: p.ledger, PJ_MARKER: marker, PJ_JOB: 'dead', PJ_LONG: '0' } },
     ...(options.rerun ? { options: { onInterrupted: 'rerun' as const } } : {}),
   });
-  const [run] = await storage.claimRuns({ owner: 'dead-host:1:x', limit: 1, leaseMs: 1 });
+  const [run] = await storage.claimRuns({ owner: 'dead-host:1:x', limit: 1, leaseMs: options.leaseMs ?? 1 });
   expect(run).toBeDefined();
   await pause(5);
   return { p, marker, storage, job, run: run! };
@@ -112,5 +112,17 @@ describe('leftovers of a dead run', () => {
     expect(ended.status).toBe('SUCCESS');
     expect(leftoverProcesses(marker)).toEqual([]);
     expect(readFileSync(seenOf(p), 'utf8')).toBe('0\nattempt 2\n');
+  }, 60_000);
+
+  it('of a run another process still holds are left alone (same attempt, lease current)', async () => {
+    const { p, marker, storage, run } = await deadRun({ rerun: false, leaseMs: 600_000 });
+    startLeftover(run.id, 1, marker);
+    await until('the process shows up', () => leftoverProcesses(marker).length === 1);
+    const next = makeScheduler(storage, p);
+    await next.start();
+    await next.stop();
+    // Still running: storage says that very attempt is STARTED with a live lease.
+    expect(leftoverProcesses(marker)).toHaveLength(1);
+    expect((await storage.getRun(run.id))!.status).toBe('STARTED');
   }, 60_000);
 });
