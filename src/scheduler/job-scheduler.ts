@@ -307,8 +307,9 @@ export class JobScheduler {
     if (!isEndState(run.status)) {
       throw new OptionsError('RUN_NOT_FINISHED', `Run "${runId}" is still ${run.status}`, { path: 'runId', value: run.status, hint: 'Cancel it first, or wait for it to end' });
     }
-    await this.#o.storage.deleteRuns(run.jobId, { runIds: [runId] });
+    // Files first: a crash in between leaves a record that can be deleted again, never orphaned files.
     await purgeRuns(this.#ctx, [runId], options.keepLogs === true);
+    await this.#o.storage.deleteRuns(run.jobId, { runIds: [runId] });
   }
 
   /** Resolves when the job reaches an end state (or is deleted). */
