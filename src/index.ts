@@ -146,6 +146,7 @@ export {
   StepStatus,
   FailurePolicy,
   LogOverflowPolicy,
+  LogErrorPolicy,
   KeepWorkingCopy,
   StepErrorCode,
   RunErrorCode,

@@ -4,7 +4,7 @@ import { ExecutionError } from '../errors.js';
 import { attemptStopped } from './context-internals.js';
 import type { RunContext, StepState, StopReason } from './run-context.js';
 import { StepErrorCode, serializeError, type SerializedError } from './result.js';
-import { LogOverflowPolicy, StepStatus } from './status.js';
+import { LogErrorPolicy, LogOverflowPolicy, StepStatus } from './status.js';
 import type { StepContext, StepExecutor, StepInvocation, StepOutcome, StepProcessInfo } from './step-executor.js';
 import type { StepLog } from './step-log.js';
 
@@ -68,6 +68,9 @@ export async function runAttempt(ctx: RunContext, s: StepState, executor: StepEx
         retryable: false,
       });
   }
+  if (ctx.settings.onLogError === LogErrorPolicy.FAIL) {
+    log.onError = (error) => halt({ status: StepStatus.FAILURE, error: logFailed(error), retryable: false });
+  }
   const context: StepContext & { [attemptStopped]: () => boolean } = {
     [attemptStopped]: () => reason !== undefined,
     get signal(): AbortSignal {
@@ -111,12 +114,23 @@ export async function runAttempt(ctx: RunContext, s: StepState, executor: StepEx
     thrown = error;
   } finally {
     log.onOverflow = undefined;
+    log.onError = undefined;
     ctx.stopListeners.delete(onRunStop);
     if (timer) clock.clearTimeout(timer);
     if (giveUpTimer) clock.clearTimeout(giveUpTimer);
   }
   if (outcome?.artifacts) s.artifacts = [...outcome.artifacts];
   return classify(outcome, failed, thrown, reason as AttemptEnd | undefined, log);
+}
+
+/** The step error of a failed log store. */
+export function logFailed(error: unknown): SerializedError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    code: StepErrorCode.LOG_FAILED,
+    message: `The step's log could not be written (${reason}); output from then on was lost`,
+    hint: 'Free space or fix the permissions of the log store; onLogError: \'warn\' lets steps go on without their log',
+  };
 }
 
 function unresponsive(ms: number): ExecutionError {

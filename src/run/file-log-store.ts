@@ -31,6 +31,8 @@ export class FileLogStore implements LogStore {
   readonly #clock: Clock;
   readonly #handles = new Map<string, FileHandle>();
   readonly #listeners = new Map<string, Set<() => void>>();
+  /** Logs ended here whose end marker could not be written (disk full): their followers here still finish. */
+  readonly #endedUnmarked = new Set<string>();
 
   constructor(options: FileLogStoreOptions) {
     const { directory, pollIntervalMs = 250, clock = new SystemClock() } = { ...options };
@@ -57,24 +59,42 @@ export class FileLogStore implements LogStore {
   async append(key: LogKey, text: string, _stream?: LogStream): Promise<void> {
     if (text === '') return;
     const handle = await this.#handle(key);
-    await handle.appendFile(text, 'utf8');
+    try {
+      await handle.appendFile(text, 'utf8');
+    } catch (error) {
+      // Disk full, permission, I/O error: the file is not kept open for a writer that failed
+      // (a later append reopens it; end() still marks the log complete).
+      await this.#release(logKeyString(key), handle);
+      this.#notify(key);
+      throw error;
+    }
     this.#notify(key);
   }
 
+  /**
+   * Closes the log's file and writes its end marker. When the marker cannot be written
+   * (disk full, permission) this rejects, and followers in this process still finish;
+   * followers in other processes need the marker.
+   */
   async end(key: LogKey): Promise<void> {
     const k = logKeyString(key);
     const handle = this.#handles.get(k);
-    if (handle) {
-      this.#handles.delete(k);
-      await handle.close();
-    } else {
-      // A step that printed nothing still gets a (empty) log, so `read` tells "ran, silent"
-      // from "unknown".
-      await mkdir(this.#runDir(key.runId), { recursive: true });
-      await writeFile(this.logPath(key), '', { flag: 'a' });
+    try {
+      if (handle) {
+        await this.#release(k, handle);
+      } else {
+        // A step that printed nothing still gets a (empty) log, so `read` tells "ran, silent"
+        // from "unknown".
+        await mkdir(this.#runDir(key.runId), { recursive: true });
+        await writeFile(this.logPath(key), '', { flag: 'a' });
+      }
+      await writeFile(this.#endPath(key), '');
+    } catch (error) {
+      this.#endedUnmarked.add(k);
+      throw error;
+    } finally {
+      this.#notify(key);
     }
-    await writeFile(this.#endPath(key), '');
-    this.#notify(key);
   }
 
   async read(key: LogKey): Promise<string | undefined> {
@@ -94,7 +114,7 @@ export class FileLogStore implements LogStore {
     for (;;) {
       if (signal?.aborted) return;
       // The end marker is written after the last append: seen first, it proves the data read next is complete.
-      const ended = await exists(this.#endPath(key));
+      const ended = this.#endedUnmarked.has(logKeyString(key)) || (await exists(this.#endPath(key)));
       const chunk = await readFrom(this.logPath(key), offset);
       if (chunk === undefined) {
         // The log vanished after we saw it: deleted (retention); nothing more will come.
@@ -125,6 +145,7 @@ export class FileLogStore implements LogStore {
       }
     }
     await rm(this.#runDir(runId), { recursive: true, force: true });
+    for (const k of this.#endedUnmarked) if (k.startsWith(`${runId}\u0000`)) this.#endedUnmarked.delete(k);
     for (const [k, set] of this.#listeners) if (k.startsWith(`${runId}\u0000`)) for (const fn of set) fn();
   }
 
@@ -143,6 +164,12 @@ export class FileLogStore implements LogStore {
     const handle = await open(this.logPath(key), 'a');
     this.#handles.set(k, handle);
     return handle;
+  }
+
+  /** Forgets and closes a log's file; the handle is gone from the map even when close fails. */
+  async #release(k: string, handle: FileHandle): Promise<void> {
+    if (this.#handles.get(k) === handle) this.#handles.delete(k);
+    await handle.close();
   }
 
   #runDir(runId: string): string {

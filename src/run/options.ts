@@ -3,7 +3,7 @@ import { SystemClock, type Clock } from '../clock.js';
 import { OptionsError, joinPath } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { LogStore } from './log-store.js';
-import { FailurePolicy, KeepWorkingCopy, LogOverflowPolicy } from './status.js';
+import { FailurePolicy, KeepWorkingCopy, LogErrorPolicy, LogOverflowPolicy } from './status.js';
 import type { StepExecutor, StepExecutorChooser } from './step-executor.js';
 
 /** Retries of failed steps, with exponential backoff. */
@@ -63,6 +63,12 @@ export interface RunOverrides {
   maxLogBytes?: number;
   /** @default 'truncate' */
   logOverflow?: LogOverflowPolicy;
+  /**
+   * When the log store fails (disk full, permission): `fail` stops the step with
+   * `STEP_LOG_FAILED`; `warn` lets it go on and records the error in its `logError`.
+   * @default 'fail'
+   */
+  onLogError?: LogErrorPolicy;
   /** Per-step settings, by step uuid. @default {} */
   steps?: Readonly<Record<string, StepOverrides>>;
 }
@@ -113,6 +119,7 @@ export interface ResolvedRunSettings {
   readonly outputs: readonly string[];
   readonly maxLogBytes: number;
   readonly logOverflow: LogOverflowPolicy;
+  readonly onLogError: LogErrorPolicy;
   readonly steps: Readonly<Record<string, { readonly retries: Required<RetryPolicy>; readonly timeoutMs: number }>>;
 }
 
@@ -140,6 +147,7 @@ const BASE_SETTINGS: ResolvedRunSettings = Object.freeze({
   outputs: Object.freeze([]),
   maxLogBytes: 10 * 1024 * 1024,
   logOverflow: LogOverflowPolicy.TRUNCATE,
+  onLogError: LogErrorPolicy.FAIL,
   steps: Object.freeze({}),
 });
 
@@ -204,6 +212,13 @@ export function resolveRunSettings(o: RunOverrides, base: ResolvedRunSettings, a
       value: logOverflow,
     });
   }
+  const onLogError = o.onLogError ?? base.onLogError;
+  if (!Object.values(LogErrorPolicy).includes(onLogError)) {
+    throw new OptionsError('OPTIONS_INVALID', `Expected \`onLogError\` to be one of ${Object.values(LogErrorPolicy).join(', ')}`, {
+      path: `${at}.onLogError`,
+      value: onLogError,
+    });
+  }
   const stepTimeoutMs = positive(o.stepTimeoutMs ?? base.stepTimeoutMs, `${at}.stepTimeoutMs`);
   const retries = o.retries === undefined ? base.retries : retryPolicy(o.retries, `${at}.retries`);
   const steps: Record<string, { retries: Required<RetryPolicy>; timeoutMs: number }> = { ...base.steps };
@@ -226,6 +241,7 @@ export function resolveRunSettings(o: RunOverrides, base: ResolvedRunSettings, a
     outputs: outputPatterns(o.outputs ?? base.outputs, `${at}.outputs`),
     maxLogBytes: positiveInteger(o.maxLogBytes ?? base.maxLogBytes, `${at}.maxLogBytes`),
     logOverflow,
+    onLogError,
     steps: Object.freeze(steps),
   });
 }

@@ -48,8 +48,27 @@ export function canScanProcesses(): boolean {
 export function findStepProcesses(target: StepProcessTarget): number[] {
   if (!canScanProcesses()) return [];
   const needle = Buffer.from(`${StepEnvVar.STEP_TOKEN}=${target.token}\0`);
+  // A zombie's environ reads empty, so it never counts as a holder.
+  const scratch = Buffer.allocUnsafe(64 * 1024);
+  return findProcesses((pid) => hasToken(pid, needle, scratch), target);
+}
+
+/** Where {@link findProcesses} looks, and a process group trusted without a holder in it. */
+export interface ProcessScope {
+  readonly pgid?: number;
+  readonly minPid?: number;
+  readonly maxPid?: number;
+}
+
+/**
+ * The live processes (zombies excluded) for which `isHolder` is true, with every member
+ * of their process groups and sessions and all their descendants (and the members of
+ * `scope.pgid`). Synchronous. `isHolder` is asked once per candidate pid.
+ */
+export function findProcesses(isHolder: (pid: number) => boolean, scope: ProcessScope = {}): number[] {
+  if (!canScanProcesses()) return [];
   const candidates: number[] = [];
-  const { minPid, maxPid } = target;
+  const { minPid, maxPid } = scope;
   if (minPid !== undefined && maxPid !== undefined && maxPid - minPid < PROBE_LIMIT) {
     // Few pids were handed out since the step started: probing them beats listing /proc.
     for (let pid = minPid; pid <= maxPid; pid++) if (pid !== process.pid) candidates.push(pid);
@@ -62,17 +81,15 @@ export function findStepProcesses(target: StepProcessTarget): number[] {
       candidates.push(pid);
     }
   }
-  // A zombie's environ reads empty, so it never counts as a holder.
-  const scratch = Buffer.allocUnsafe(64 * 1024);
-  const holders = candidates.filter((pid) => hasToken(pid, needle, scratch));
-  if (holders.length === 0 && !groupAlive(target.pgid)) return [];
+  const holders = candidates.filter((pid) => isHolder(pid));
+  if (holders.length === 0 && !groupAlive(scope.pgid)) return [];
   const stats = new Map<number, ProcStat>();
   for (const pid of candidates) {
     const stat = readStat(pid);
     if (stat) stats.set(pid, stat);
   }
   const marked = new Set<number>(holders.filter((pid) => stats.has(pid)));
-  if (target.pgid !== undefined) for (const s of stats.values()) if (s.pgrp === target.pgid) marked.add(s.pid);
+  if (scope.pgid !== undefined) for (const s of stats.values()) if (s.pgrp === scope.pgid) marked.add(s.pid);
   const groups = new Set<number>();
   const sessions = new Set<number>();
   for (const pid of marked) {
@@ -80,7 +97,7 @@ export function findStepProcesses(target: StepProcessTarget): number[] {
     groups.add(s.pgrp);
     sessions.add(s.session);
   }
-  // Token holders' groups and sessions, then descendants, until nothing changes.
+  // Holders' groups and sessions, then descendants, until nothing changes.
   for (const s of stats.values()) if (groups.has(s.pgrp) || sessions.has(s.session)) marked.add(s.pid);
   for (let grew = true; grew; ) {
     grew = false;
@@ -92,6 +109,27 @@ export function findStepProcesses(target: StepProcessTarget): number[] {
     }
   }
   return [...marked].sort((a, b) => a - b);
+}
+
+/**
+ * The environment of a process as name -> value, or `undefined` when it is gone, a
+ * zombie, or not ours to read.
+ */
+export function readProcessEnvironment(pid: number): Map<string, string> | undefined {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`);
+  } catch (error) {
+    if (isGone(error)) return undefined; // exited, or another user's process (not ours either)
+    throw error;
+  }
+  if (raw.length === 0) return undefined; // a zombie, or a kernel thread
+  const env = new Map<string, string>();
+  for (const entry of raw.toString('utf8').split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return env;
 }
 
 /** Options of {@link terminateStepProcesses}. */
@@ -119,10 +157,19 @@ export interface TerminateReport {
  * (processes forked meanwhile are found on the next pass).
  */
 export async function terminateStepProcesses(target: StepProcessTarget, options: TerminateOptions): Promise<TerminateReport> {
+  const scan = canScanProcesses();
+  return terminateProcesses(() => (scan ? findStepProcesses(target) : groupAlive(target.pgid) ? [-target.pgid!] : []), options);
+}
+
+/**
+ * Ends the processes `find` reports (negative: a process group): SIGTERM (and SIGCONT)
+ * to all, SIGKILL to whatever is left after the grace period, repeated until `find`
+ * reports none.
+ */
+export async function terminateProcesses(find: () => number[], options: TerminateOptions): Promise<TerminateReport> {
   const poll = options.pollIntervalMs ?? 25;
   const signalled = new Set<number>();
-  const scan = canScanProcesses();
-  const alive = (): number[] => (scan ? findStepProcesses(target) : groupAlive(target.pgid) ? [-target.pgid!] : []);
+  const alive = find;
   let pids = alive();
   if (pids.length === 0) return { signalled: [], forced: false, survivors: [] };
   const send = (list: number[], sig: NodeJS.Signals): void => {
@@ -218,7 +265,7 @@ function readStat(pid: number): ProcStat | undefined {
  * scratch buffer (half the cost of readFileSync on /proc, which matters: a scan runs after
  * every step).
  */
-function hasToken(pid: number, needle: Buffer, scratch: Buffer): boolean {
+export function hasToken(pid: number, needle: Buffer, scratch: Buffer): boolean {
   let fd: number;
   try {
     fd = openSync(`/proc/${pid}/environ`, 'r');

@@ -13,6 +13,12 @@ export interface RunRequest {
   /** Unique per run; names the working copy, the artifacts and the logs. */
   readonly runId: string;
   readonly jobId?: string;
+  /**
+   * Which execution of this run it is (the scheduler passes its claim count). Every step
+   * process carries it with the run id (`PIPELINE_JOBS_RUN_ATTEMPT`), so the processes of
+   * an earlier execution that died are told apart from this one's. @default 1
+   */
+  readonly attempt?: number;
   /** Given to steps as `ORCHEST_PROJECT_UUID`. */
   readonly projectId: string;
   readonly pipeline: Pipeline;
@@ -37,6 +43,9 @@ export async function validateRequest(request: RunRequest): Promise<RunRequest> 
   const { runId, projectId, jobId, pipeline, parameters, source } = request;
   if (typeof runId !== 'string' || runId === '' || runId === '.' || runId === '..' || /[/\\\0]/.test(runId) || runId.length > 200) {
     throw invalid('runId must be a non-empty string of at most 200 characters without "/", "\\" or NUL', 'runId', runId);
+  }
+  if (request.attempt !== undefined && !(Number.isSafeInteger(request.attempt) && request.attempt > 0)) {
+    throw invalid('attempt must be a positive integer when given', 'attempt', request.attempt);
   }
   if (typeof projectId !== 'string' || projectId === '') throw invalid('projectId must be a non-empty string', 'projectId', projectId);
   if (jobId !== undefined && (typeof jobId !== 'string' || jobId === '')) throw invalid('jobId must be a non-empty string when given', 'jobId', jobId);

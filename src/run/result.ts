@@ -34,6 +34,8 @@ export const StepErrorCode = {
   ERROR: 'STEP_ERROR',
   /** The step wrote more than `maxLogBytes` and the overflow policy is `fail`. */
   OUTPUT_LIMIT: 'STEP_OUTPUT_LIMIT',
+  /** The step's log could not be written (log store error) and `onLogError` is `fail`; under `warn`, the code of `logError`. */
+  LOG_FAILED: 'STEP_LOG_FAILED',
   /** No step executor is configured for the step's environment. */
   NO_EXECUTOR: 'STEP_NO_EXECUTOR',
   /** The executor did not settle after it was told to stop (grace period and settle time passed). */
@@ -104,6 +106,8 @@ export interface StepResult {
   readonly log: LogKey;
   /** The step wrote more than `maxLogBytes`; the rest was dropped. */
   readonly logTruncated: boolean;
+  /** The log store failed while this step's log was written (`STEP_LOG_FAILED`): output from then on is lost. */
+  readonly logError?: SerializedError;
   /** Files the executor kept for this step (executed notebook, its HTML), absolute paths. */
   readonly artifacts: readonly string[];
   /** The last attempt's process identity (for recovery), when the executor reported one. */

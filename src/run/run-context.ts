@@ -53,6 +53,8 @@ export interface StepState {
   artifacts: readonly string[];
   process?: StepProcessInfo;
   logTruncated: boolean;
+  /** The log store failed for this step. */
+  logError?: SerializedError;
 }
 
 /** Stops the run: the first reason wins; running attempts are told, pending steps will not start. */

@@ -13,9 +13,25 @@ import { stopRun, type RunContext, type StepState } from './run-context.js';
 import { KeepWorkingCopy, RunStatus, StepStatus } from './status.js';
 import { buildRunEnvironment } from './step-environment.js';
 import { SYSTEM_LINE_PREFIX } from './step-log.js';
-import { keepOutputs, materializeWorkspace, removeWorkingCopy, workspacePaths } from './workspace.js';
+import { keepOutputs, listWorkingCopies, materializeWorkspace, removeWorkingCopy, workspacePaths } from './workspace.js';
 import { encodeId } from './file-log-store.js';
 import type { LogStore } from './log-store.js';
+import type { TerminateReport } from './processes.js';
+import { endRunProcesses, listRunProcesses, type RunProcesses } from './run-processes.js';
+
+/** Options of {@link RunExecutor.purgeRun}. */
+export interface PurgeOptions {
+  /** Keep the run's step logs. @default false */
+  readonly keepLogs?: boolean;
+}
+
+/** What {@link RunExecutor.findLeftovers} found. */
+export interface Leftovers {
+  /** Live processes of runs not executing here, by run and attempt. */
+  readonly processes: readonly RunProcesses[];
+  /** Ids of runs with a working copy in the work root, not executing here. */
+  readonly workingCopies: readonly string[];
+}
 
 /** Options of one {@link RunExecutor.execute} call. */
 export interface ExecuteOptions {
@@ -35,7 +51,7 @@ export interface ExecuteOptions {
 export class RunExecutor {
   readonly #options: ResolvedExecutorOptions;
   readonly #events: TypedEmitter<RunExecutorEvents>;
-  readonly #active = new Map<string, { stop: () => void; done: Promise<unknown> }>();
+  readonly #active = new Map<string, { stop: () => void; done: Promise<unknown>; attempt: number }>();
 
   constructor(options: RunExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
@@ -65,6 +81,57 @@ export class RunExecutor {
     await rm(path.join(this.#options.artifactsRoot, this.#idDir(runId)), { recursive: true, force: true });
   }
 
+  /**
+   * Removes everything of a run: its kept artifacts (declared outputs, executed notebooks
+   * and their HTML), its kept working copy, and its logs unless `keepLogs`. The
+   * scheduler calls it when retention or a delete removes the run. When the run still
+   * executes here, it is cancelled and its end awaited first, so nothing of it is written
+   * (or recreated) after the purge. Idempotent.
+   */
+  async purgeRun(runId: string, options: PurgeOptions = {}): Promise<void> {
+    const active = this.#active.get(runId);
+    if (active) {
+      active.stop();
+      await active.done.catch((error: unknown) => this.#options.logger.debug('a purged run ended with an error', { runId, error }));
+      // A new execution under the same id may have started meanwhile: that one is refused below.
+    }
+    const dir = this.#idDir(runId);
+    await Promise.all([
+      rm(path.join(this.#options.artifactsRoot, dir), { recursive: true, force: true, maxRetries: 3 }),
+      removeWorkingCopy({ root: path.join(this.#options.workRoot, 'work', dir) }),
+      options.keepLogs ? undefined : this.#options.logStore.delete(runId),
+    ]);
+  }
+
+  /**
+   * What runs left behind on this machine: live processes of any run (by the variables
+   * every step process inherits) and working copies in the work root, except those of runs
+   * executing here now. The scheduler decides, from storage, which of them are dead.
+   */
+  async findLeftovers(): Promise<Leftovers> {
+    const active = new Set(this.#active.keys());
+    const processes = listRunProcesses().filter((p) => !active.has(p.runId));
+    const workingCopies = (await listWorkingCopies(this.#options.workRoot, this.#options.logger)).filter((id) => !active.has(id));
+    return { processes, workingCopies };
+  }
+
+  /**
+   * Ends the processes of a run that does not execute here (its process died): every
+   * process started for it, or only those of the attempts `attempts` accepts (attempt
+   * numbers as passed in {@link RunRequest.attempt}). Found by the run's variables, so
+   * nothing needs to have been recorded. When the run executes here, its own attempt and
+   * later ones are never touched.
+   */
+  async endRunProcesses(runId: string, options: { attempts?: (attempt: number) => boolean; gracePeriodMs?: number } = {}): Promise<TerminateReport> {
+    const wanted = options.attempts ?? (() => true);
+    return endRunProcesses(runId, {
+      gracePeriodMs: options.gracePeriodMs ?? this.#options.defaults.gracePeriodMs,
+      clock: this.#options.clock,
+      // Looked up at every pass: the run may start here while its leftovers are being ended.
+      attempts: (a) => wanted(a) && a < (this.#active.get(runId)?.attempt ?? Infinity),
+    });
+  }
+
   #idDir(runId: string): string {
     if (typeof runId !== 'string' || runId === '' || runId === '.' || runId === '..' || /[/\\\0]/.test(runId)) {
       throw new ExecutionError('RUN_INVALID_REQUEST', 'Not a run id', { path: 'runId', value: runId });
@@ -92,7 +159,7 @@ export class RunExecutor {
     }
     const ctx = this.#context(valid, settings);
     const done = this.#run(ctx, options.signal);
-    this.#active.set(valid.runId, { stop: () => stopRun(ctx, cancelled()), done });
+    this.#active.set(valid.runId, { stop: () => stopRun(ctx, cancelled()), done, attempt: valid.attempt ?? 1 });
     try {
       return await done;
     } finally {
@@ -161,6 +228,7 @@ export class RunExecutor {
           allowList: this.#options.envAllowList,
           jobEnv: request.env ?? {},
           runId: request.runId,
+          ...(request.attempt === undefined ? {} : { attempt: request.attempt }),
           ...(request.jobId === undefined ? {} : { jobId: request.jobId }),
           projectId: request.projectId,
           pipelineUuid: request.pipeline.uuid,
@@ -308,6 +376,7 @@ function stepResults(ctx: RunContext, states: readonly StepState[]): Record<stri
     if (s.exitCode !== undefined) r.exitCode = s.exitCode;
     if (s.signal !== undefined) r.signal = s.signal;
     if (s.error) r.error = s.error;
+    if (s.logError) r.logError = s.logError;
     if (s.process) r.process = s.process;
     out[s.step.uuid] = r;
   }

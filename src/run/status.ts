@@ -41,6 +41,20 @@ export const LogOverflowPolicy = {
 } as const;
 export type LogOverflowPolicy = (typeof LogOverflowPolicy)[keyof typeof LogOverflowPolicy];
 
+/**
+ * What happens when a step's log cannot be written (the log store failed: disk full,
+ * permission, a remote store down). Either way the failure is never silent: the log's
+ * writer stops, the log is ended (followers finish), and the error is recorded.
+ * - `fail`: the step is stopped and fails with `STEP_LOG_FAILED` (so the run is FAILURE).
+ * - `warn`: the step goes on and keeps its status; its result's `logError` (and the
+ *   scheduler's step state `error`) says what was lost.
+ */
+export const LogErrorPolicy = {
+  FAIL: 'fail',
+  WARN: 'warn',
+} as const;
+export type LogErrorPolicy = (typeof LogErrorPolicy)[keyof typeof LogErrorPolicy];
+
 /** Whether the working copy of a run is kept when the run ends. */
 export const KeepWorkingCopy = {
   NEVER: 'never',

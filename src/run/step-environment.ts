@@ -11,6 +11,12 @@ export const HOST_ENV_PASSTHROUGH: readonly string[] = Object.freeze(['PATH', 'H
 export const StepEnvVar = {
   JOB_ID: 'PIPELINE_JOBS_JOB_ID',
   RUN_ID: 'PIPELINE_JOBS_RUN_ID',
+  /**
+   * Which execution of the run this is (1, then 2... when a run whose process died is
+   * re-run): with the run id, it marks every process of the run, so the leftovers of a
+   * dead attempt are found without any record.
+   */
+  RUN_ATTEMPT: 'PIPELINE_JOBS_RUN_ATTEMPT',
   STEP_ID: 'PIPELINE_JOBS_STEP_ID',
   /** The step's effective parameters as JSON. */
   STEP_PARAMETERS: 'PIPELINE_JOBS_STEP_PARAMETERS',
@@ -64,6 +70,8 @@ export interface RunEnvironmentInput {
   /** The job's variables (validated). */
   jobEnv: Readonly<Record<string, string>>;
   runId: string;
+  /** @default 1 */
+  attempt?: number;
   jobId?: string;
   projectId: string;
   pipelineUuid: string;
@@ -89,6 +97,7 @@ export function buildRunEnvironment(input: RunEnvironmentInput): Record<string, 
   env.ORCHEST_PROJECT_UUID = input.projectId;
   if (input.jobId !== undefined) env[StepEnvVar.JOB_ID] = input.jobId;
   env[StepEnvVar.RUN_ID] = input.runId;
+  env[StepEnvVar.RUN_ATTEMPT] = String(input.attempt ?? 1);
   env[StepEnvVar.PIPELINE_PARAMETERS] = JSON.stringify(input.pipelineParameters);
   return env;
 }

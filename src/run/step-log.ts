@@ -36,6 +36,8 @@ export class StepLog {
   readonly #decoders: Partial<Record<LogStream, StringDecoder>> = {};
   /** Called once, when the cap is first exceeded. */
   onOverflow: (() => void) | undefined;
+  /** Called once, when the store first fails (the running attempt decides what that means). */
+  onError: ((error: unknown) => void) | undefined;
 
   constructor(store: LogStore, key: LogKey, options: StepLogOptions) {
     this.#store = store;
@@ -51,7 +53,7 @@ export class StepLog {
     return this.#truncated;
   }
 
-  /** The store's first append error, if one happened (later appends were skipped). */
+  /** The store's first error (append or end), if one happened (later appends were skipped). */
   get error(): unknown {
     return this.#error;
   }
@@ -66,7 +68,12 @@ export class StepLog {
     while (this.#busy) await this.#draining;
   }
 
-  /** Flushes, notes dropped bytes, and ends the log in the store (followers finish). Idempotent. */
+  /**
+   * Flushes, notes dropped bytes, and ends the log in the store (followers finish), also
+   * after the store failed: ending it releases what the store holds for it (an open file)
+   * and tells followers nothing more comes. Never rejects: a failing end is recorded as
+   * {@link error} like a failing append. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -76,7 +83,11 @@ export class StepLog {
     if (this.#dropped > 0) this.system(`${this.#dropped} more bytes of output were dropped`);
     this.#closed = true;
     await this.flush();
-    if (this.#error === undefined) await this.#store.end(this.key);
+    try {
+      await this.#store.end(this.key);
+    } catch (error) {
+      this.#fail(error, 'log store end failed; followers of this step\'s log may not see its end');
+    }
   }
 
   #write(chunk: string | Uint8Array, stream: 'stdout' | 'stderr'): void {
@@ -115,6 +126,13 @@ export class StepLog {
     this.onOverflow?.();
   }
 
+  #fail(error: unknown, message: string): void {
+    this.#options.logger.error(message, { runId: this.key.runId, stepId: this.key.stepId, error });
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    this.onError?.(error);
+  }
+
   #enqueue(text: string, stream: LogStream): void {
     this.#pending.push({ text, stream });
     if (this.#busy) return;
@@ -144,13 +162,9 @@ export class StepLog {
         try {
           await this.#store.append(this.key, text, stream);
         } catch (error) {
-          // A failing log store must not fail the step: reported once, later output skipped.
-          this.#error = error;
-          this.#options.logger.error('log store append failed; further output of this step is not stored', {
-            runId: this.key.runId,
-            stepId: this.key.stepId,
-            error,
-          });
+          // Recorded and reported once; later output is skipped. The attempt's policy
+          // (onLogError) decides whether the step goes on.
+          this.#fail(error, 'log store append failed; further output of this step is not stored');
         }
       }
     }

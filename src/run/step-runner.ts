@@ -2,10 +2,10 @@ import path from 'node:path';
 import { sleep } from '../clock.js';
 import type { PinnedEnvironment } from '../environment.js';
 import { ExecutionError } from '../errors.js';
-import { runAttempt, type AttemptEnd, type StepSetup } from './attempt.js';
+import { logFailed, runAttempt, type AttemptEnd, type StepSetup } from './attempt.js';
 import { stopRun, type RunContext, type StepState } from './run-context.js';
 import { StepErrorCode, serializeError, type StepAttempt } from './result.js';
-import { FailurePolicy, StepStatus } from './status.js';
+import { FailurePolicy, LogErrorPolicy, StepStatus } from './status.js';
 import { stepEnvironment } from './step-environment.js';
 import type { StepExecutor, StepInvocation } from './step-executor.js';
 import { StepLog } from './step-log.js';
@@ -49,6 +49,15 @@ export async function runStep(ctx: RunContext, s: StepState): Promise<void> {
   }
   await log.close();
   s.logTruncated = log.truncated;
+  if (log.error !== undefined) {
+    // Also when it failed after the last attempt ended (the final flush or end): never silent.
+    s.logError = logFailed(log.error);
+    // attempts() changed the status behind TypeScript's back.
+    if (ctx.settings.onLogError === LogErrorPolicy.FAIL && (s.status as StepStatus) === StepStatus.SUCCESS) {
+      s.status = StepStatus.FAILURE;
+      s.error = s.logError;
+    }
+  }
   s.finishedAt ??= clock.now();
   // attempts() changed the status behind TypeScript's back.
   if ((s.status as StepStatus) === StepStatus.FAILURE) {

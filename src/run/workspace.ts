@@ -111,6 +111,26 @@ export async function keepOutputs(ws: Workspace, patterns: readonly string[]): P
   return kept;
 }
 
+/** The run ids of the working copies in `<workRoot>/work`. */
+export async function listWorkingCopies(workRoot: string, logger: Logger): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(path.join(workRoot, 'work'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []; // no run ever made a copy here
+    throw error;
+  }
+  const ids: string[] = [];
+  for (const name of names) {
+    try {
+      ids.push(decodeURIComponent(name));
+    } catch (error) {
+      logger.warn('a folder in the work root is not a run\'s working copy', { name, error });
+    }
+  }
+  return ids;
+}
+
 /** Deletes the working copy. */
 export async function removeWorkingCopy(ws: Pick<Workspace, 'root'>): Promise<void> {
   await rm(ws.root, { recursive: true, force: true, maxRetries: 3 });

@@ -4,6 +4,7 @@ import type { JobOptions } from './types.js';
 
 const KNOWN = new Set([
   'maxRetainedRuns',
+  'keepLogs',
   'maxConcurrentRuns',
   'onInterrupted',
   'failurePolicy',
@@ -43,6 +44,9 @@ export function checkJobOptions(input: JobOptions): JobOptions {
   oneOf('onInterrupted', ['fail', 'rerun']);
   oneOf('failurePolicy', ['fail-fast', 'continue']);
   oneOf('keepWorkingCopy', ['never', 'always', 'on-failure']);
+  if (input.keepLogs !== undefined && typeof input.keepLogs !== 'boolean') {
+    throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `keepLogs` to be true or false', { path: 'options.keepLogs', value: input.keepLogs });
+  }
   if (input.outputs !== undefined && (!Array.isArray(input.outputs) || input.outputs.some((x) => typeof x !== 'string'))) {
     throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `outputs` to be a list of glob patterns', { path: 'options.outputs', value: input.outputs });
   }

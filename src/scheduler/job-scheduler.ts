@@ -12,7 +12,8 @@ import { buildJobRecord, type BuiltJob } from './job-builder.js';
 import { applyUpdate } from './job-update.js';
 import { assertAllowed } from './lifecycle.js';
 import { WATCHED, processJob, startBuffered } from './occurrences.js';
-import { recoverRunProcesses } from './recovery.js';
+import { keepsLogs, purgeRuns } from './purge.js';
+import { recoverRunProcesses, sweepLeftovers } from './recovery.js';
 import { type JobSchedulerOptions, type ResolvedSchedulerOptions, resolveOptions } from './options.js';
 import { handleRun, wireExecutorEvents } from './run-handler.js';
 import { ScheduleCache, isCron } from './schedule-adapter.js';
@@ -229,15 +230,19 @@ export class JobScheduler {
     return this.#view(jobId);
   }
 
-  /** Deletes a job with its runs and logs, and its snapshot when no other job uses it. */
-  async deleteJob(jobId: string): Promise<void> {
+  /**
+   * Deletes a job with its runs, their logs (unless `keepLogs`), artifacts and kept
+   * working copies, and its snapshot when no other job uses it. A run of it still
+   * stopping in this process is awaited first.
+   */
+  async deleteJob(jobId: string, options: { keepLogs?: boolean } = {}): Promise<void> {
     const job = await this.#require(jobId);
     assertAllowed('delete', job.status, isCron(job), jobId);
     const runIds = await this.#o.storage.deleteJob(jobId);
     this.#ctx.timer.set(jobId, undefined);
     this.#ctx.grids.forget(jobId);
     this.#ctx.schedules.forget(jobId);
-    for (const id of runIds) await this.#o.executor.logStore.delete(id);
+    await purgeRuns(this.#ctx, runIds, options.keepLogs === true);
     const others = await this.#o.storage.listJobs({ limit: Number.MAX_SAFE_INTEGER });
     if (!others.items.some((j) => j.snapshotId === job.snapshotId)) {
       // Already gone is fine: a delete interrupted by a crash may have removed it.
@@ -296,14 +301,15 @@ export class JobScheduler {
     if (aborted.length > 0) await this.#afterRun(run, true);
   }
 
-  /** Deletes one finished run with its logs. */
-  async deleteRun(runId: string): Promise<void> {
+  /** Deletes one finished run with its logs (unless `keepLogs`), artifacts and kept working copy. */
+  async deleteRun(runId: string, options: { keepLogs?: boolean } = {}): Promise<void> {
     const run = await this.#requireRun(runId);
     if (!isEndState(run.status)) {
       throw new OptionsError('RUN_NOT_FINISHED', `Run "${runId}" is still ${run.status}`, { path: 'runId', value: run.status, hint: 'Cancel it first, or wait for it to end' });
     }
+    // Files first: a crash in between leaves a record that can be deleted again, never orphaned files.
+    await purgeRuns(this.#ctx, [runId], options.keepLogs === true);
     await this.#o.storage.deleteRuns(run.jobId, { runIds: [runId] });
-    await this.#o.executor.logStore.delete(runId);
   }
 
   /** Resolves when the job reaches an end state (or is deleted). */
@@ -333,7 +339,7 @@ export class JobScheduler {
     if (!job) return;
     const retain = (job.options as { maxRetainedRuns?: number | null } | null)?.maxRetainedRuns;
     if (stored && typeof retain === 'number') {
-      for (const id of await this.#o.storage.deleteRuns(job.id, { keepLatest: retain })) await this.#o.executor.logStore.delete(id);
+      await purgeRuns(this.#ctx, await this.#o.storage.deleteRuns(job.id, { keepLatest: retain }), keepsLogs(job));
     }
     await startBuffered(this.#ctx, job.id);
     await finishJobIfDone(this.#ctx, job.id);
@@ -354,6 +360,8 @@ export class JobScheduler {
     const now = this.#o.clock.now();
     if (now - this.#lastRescan >= this.#o.rescanMs) {
       this.#lastRescan = now;
+      // What dead runs left on this machine, also where their recovery itself was cut short.
+      await sweepLeftovers(this.#ctx).catch((err: unknown) => this.#ctx.fail(err, 'sweeping what dead runs left'));
       for (const id of await this.#o.storage.listJobIds(WATCHED)) if (!this.#ctx.timer.has(id)) await processJob(this.#ctx, id);
     }
   }

@@ -1,3 +1,4 @@
+import { keepsLogs, purgeRuns } from './purge.js';
 import { JobStateError } from '../errors.js';
 import { isEndState } from '../status.js';
 import type { Json, JobPatch, JobRecord } from '../storage/records.js';
@@ -62,7 +63,7 @@ export async function applyUpdate(ctx: SchedulerContext, job: JobRecord, update:
     return applyUpdate(ctx, fresh, update);
   }
   if (update.maxRetainedRuns !== undefined && update.maxRetainedRuns !== null) {
-    for (const id of await o.storage.deleteRuns(job.id, { keepLatest: update.maxRetainedRuns })) await o.executor.logStore.delete(id);
+    await purgeRuns(ctx, await o.storage.deleteRuns(job.id, { keepLatest: update.maxRetainedRuns }), keepsLogs(next));
   }
   return next;
 }

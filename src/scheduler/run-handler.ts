@@ -9,6 +9,12 @@ export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: A
   const { o } = ctx;
   const [job, batch] = await Promise.all([o.storage.getJob(run.jobId), o.storage.getBatch(run.jobId, run.batchIndex)]);
   if (!job || !batch) return { status: RunState.ABORTED, reason: 'cancelled', error: { code: 'RUN_JOB_DELETED', message: 'The job was deleted' } };
+  if (run.attempts > 1 && o.executor.endRunProcesses) {
+    // A re-run never starts beside a live process of an earlier attempt (on this machine:
+    // another machine's leftovers are ended by its own sweep when it restarts).
+    const current = run.attempts;
+    await o.executor.endRunProcesses(run.id, { attempts: (a) => a < current, gracePeriodMs: 2_000 });
+  }
   ctx.events.emit('run:started', { jobId: run.jobId, runId: run.id, attempt: run.attempts });
   const result = await o.executor.execute(runRequestOf(job, batch, run, o.snapshots), { signal });
   const steps: StepStateRecord[] = Object.values(result.steps).map((s) => ({
@@ -19,7 +25,8 @@ export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: A
     finishedAt: s.finishedAt ?? null,
     attempts: s.attempts,
     exitCode: s.exitCode ?? null,
-    error: s.error ? { code: s.error.code, message: s.error.message } : null,
+    // A log-store failure under onLogError 'warn' leaves the step's status, and shows here.
+    error: s.error ? { code: s.error.code, message: s.error.message } : s.logError ? { code: s.logError.code, message: s.logError.message } : null,
   }));
   await o.storage.putStepStates(run.id, steps);
   const status = result.status === RunState.SUCCESS || result.status === RunState.ABORTED ? result.status : RunState.FAILURE;

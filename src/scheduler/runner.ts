@@ -15,8 +15,22 @@ export interface RunRunner {
   on<E extends keyof RunExecutorEvents>(event: E, listener: (payload: RunExecutorEvents[E]) => void): () => void;
   /** Where step logs go; the scheduler deletes a run's logs with the run. */
   readonly logStore: LogStore;
+  /**
+   * Removes a run's artifacts, kept working copy and (unless `keepLogs`) logs, after
+   * waiting for it to end when it still executes here. Called when retention or a delete
+   * removes the run. Without it, only the run's logs are deleted.
+   */
+  purgeRun?(runId: string, options?: { keepLogs?: boolean }): Promise<void>;
   /** Removes what a run left in the work root (after its process died). */
   removeWorkingCopy?(runId: string): Promise<void>;
+  /**
+   * Ends the live processes of a run that does not execute here (of the attempts chosen),
+   * found by the run itself rather than by a record (see `RunExecutor.endRunProcesses`).
+   * Without it, recovery falls back to the step tokens recorded in the run's process info.
+   */
+  endRunProcesses?(runId: string, options?: { attempts?: (attempt: number) => boolean; gracePeriodMs?: number }): Promise<unknown>;
+  /** What runs left on this machine (see `RunExecutor.findLeftovers`): swept at start and every rescan. */
+  findLeftovers?(): Promise<{ readonly processes: readonly { readonly runId: string; readonly attempt: number }[]; readonly workingCopies: readonly string[] }>;
 }
 
 /** The request the scheduler builds for each run. */
@@ -27,6 +41,8 @@ export function runRequestOf(job: JobRecord, batch: BatchRecord, run: RunRecord,
   const o = (job.options ?? {}) as JobOptions;
   return {
     runId: run.id,
+    // The claim count: it marks this execution's processes apart from a dead earlier one's.
+    attempt: Math.max(1, run.attempts),
     jobId: job.id,
     projectId: job.projectId,
     pipeline: job.pipeline,

@@ -28,10 +28,17 @@ export type InterruptedPolicy = (typeof InterruptedPolicy)[keyof typeof Interrup
 export interface JobOptions {
   /**
    * Keep only the N most recently finished runs; older finished runs are deleted with
-   * their logs. Runs still going are never deleted.
+   * their logs (unless `keepLogs`), artifacts and kept working copies. Runs still going
+   * are never deleted.
    * @default null (unlimited)
    */
   maxRetainedRuns?: number | null;
+  /**
+   * Keep the step logs of runs that retention deletes (their artifacts and working
+   * copies still go).
+   * @default false
+   */
+  keepLogs?: boolean;
   /**
    * Runs of this job STARTED at once, across all processes sharing the store.
    * @default 0 (no per-job limit; the scheduler's global concurrency still applies)

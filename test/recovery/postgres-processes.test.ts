@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { dropSchemas, findTestDatabase, freshSchema } from '../storage/pg-helpers.js';
 import { spawnScheduler, type Child } from './fixtures/children.js';
-import { leftoverProcesses, makeScheduler, stackPaths, writeProject } from './fixtures/stack.js';
+import { leftoverProcesses, makeScheduler, stackPaths, workingCopies, writeProject } from './fixtures/stack.js';
 import { expectOccurrencesAccounted, runsOf } from './invariants.js';
 
 const url = await findTestDatabase();
@@ -111,6 +111,7 @@ describe.skipIf(!url)('three scheduler processes on one PostgreSQL database', ()
     expect(ledger[ledger.length - 1]!.lastAt).toBe(endAt);
     expect(ledger.filter((r) => r.action === 'started')).toHaveLength(finished.batchCount);
     expect(leftoverProcesses(marker)).toEqual([]);
+    expect(workingCopies(p.work)).toEqual([]);
   }, 240_000);
 });
 

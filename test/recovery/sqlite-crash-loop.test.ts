@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import { spawnScheduler } from './fixtures/children.js';
-import { leftoverProcesses, makeScheduler, readLedger, stackPaths, writeProject } from './fixtures/stack.js';
+import { leftoverProcesses, makeScheduler, processesOfRuns, readLedger, stackPaths, workingCopies, writeProject } from './fixtures/stack.js';
 import { EndStateWatch, expectOccurrencesAccounted, runsOf } from './invariants.js';
 
 const KILLS = 22;
@@ -21,6 +21,13 @@ function seeded(seed: number): () => number {
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Ids of the runs of these jobs that have ended. */
+async function endedRunIds(storage: SqliteStorage, jobIds: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const id of jobIds) for (const r of await runsOf(storage, id)) if (r.status !== 'PENDING' && r.status !== 'STARTED') out.add(r.id);
+  return out;
+}
 
 describe('a scheduler on SQLite killed with SIGKILL again and again', () => {
   it(`loses nothing, runs nothing twice, leaves no process behind (${KILLS} kills)`, async () => {
@@ -46,11 +53,24 @@ describe('a scheduler on SQLite killed with SIGKILL again and again', () => {
     console.log(`crash loop seed ${seed} (replay with PJ_CRASH_SEED=${seed})`);
     const random = seeded(seed);
     const watch = new EndStateWatch();
+    let sweepsChecked = 0;
     for (let i = 0; i < KILLS; i++) {
+      // Runs ended before this child starts: once it has started (its start sweeps this
+      // machine), none of their processes may be left, whoever recovered them and however
+      // far that process got before it was killed.
+      const ended = await endedRunIds(storage, jobIds);
       const child = spawnScheduler(['sqlite', db, root]);
+      const swept = child.waitFor('ready').then(
+        () => {
+          sweepsChecked++;
+          return processesOfRuns(ended);
+        },
+        () => [], // killed before it was ready: nothing to check this round
+      );
       // A random moment: during start-up (opening, recovery, catching up) or while runs go.
       await pause(300 + Math.floor(random() * 2500));
       child.proc.kill('SIGKILL');
+      expect(await swept, `processes of ended runs outlived the start of child ${i}`).toEqual([]);
       const { signal, code } = await child.exited;
       expect(signal === 'SIGKILL' || code === 0, `child ${i} exited by itself (code ${code}, signal ${signal}): ${child.stderr().slice(-1500)}`).toBe(true);
       expect(child.stderr()).not.toMatch(/STORAGE_CORRUPT|scheduler error/);
@@ -106,8 +126,11 @@ describe('a scheduler on SQLite killed with SIGKILL again and again', () => {
     // Every occurrence ran or was skipped with a reason, once.
     await expectOccurrencesAccounted(storage, failing.id, 3_000);
     await expectOccurrencesAccounted(storage, rerun.id, 1_000);
-    // No step process outlived its run (the 20 s steps of killed processes were ended).
+    // No step process outlived its run (the 20 s steps of killed processes were ended),
+    // and no working copy was left (interrupted runs' copies are removed, finished runs remove their own).
     expect(leftoverProcesses(marker)).toEqual([]);
+    expect(workingCopies(p.work)).toEqual([]);
+    expect(sweepsChecked).toBeGreaterThan(0);
     // The snapshot store is intact.
     const snapshots = new (await import('../../src/snapshot/index.js')).SnapshotStore({ root: p.snapshots });
     expect(await snapshots.verify(failing.snapshotId)).toMatchObject({ ok: true });

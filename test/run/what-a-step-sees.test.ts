@@ -90,6 +90,7 @@ describe('what a step sees', () => {
       ORCHEST_PROJECT_UUID: 'project-9',
       PIPELINE_JOBS_JOB_ID: 'job-3',
       PIPELINE_JOBS_RUN_ID: 'run-7',
+      PIPELINE_JOBS_RUN_ATTEMPT: '1',
       PIPELINE_JOBS_STEP_ID: 's1',
       PIPELINE_JOBS_STEP_PARAMETERS: JSON.stringify({ k: 'grid value', n: 0 }),
       PIPELINE_JOBS_PIPELINE_PARAMETERS: JSON.stringify({ alpha: 42, beta: 'b' }),
