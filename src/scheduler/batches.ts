@@ -1,4 +1,4 @@
-import { JobStatus } from '../status.js';
+import { type JobStatus, isEndState } from '../status.js';
 import type { BatchRecord, BatchTrigger, JobPatch, JobRecord, NewRun } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
 import { newId } from './job-factory.js';
@@ -47,7 +47,8 @@ export async function writeRuns(ctx: SchedulerContext, job: JobRecord, batch: Ba
     if (indexInBatch >= batch.writtenRuns) {
       chunk.push({ id: newId(), gridIndex, indexInBatch, parameters: grid.at(gridIndex) });
       if (chunk.length >= chunkSize) {
-        await ctx.o.storage.insertRuns(job.id, batch.batchIndex, chunk, ctx.o.clock.now());
+        // `false`: the job ended meanwhile (a cancel); storage closed the batch, stop here.
+        if (!(await ctx.o.storage.insertRuns(job.id, batch.batchIndex, chunk, ctx.o.clock.now()))) return;
         chunk = [];
         ctx.dispatcher.wake();
       }
@@ -64,7 +65,7 @@ export async function resumeIncompleteBatches(ctx: SchedulerContext): Promise<vo
     await ctx.lock(batch.jobId, async () => {
       const fresh = await ctx.o.storage.getBatch(batch.jobId, batch.batchIndex);
       const job = await ctx.o.storage.getJob(batch.jobId);
-      if (!fresh || !job || fresh.writtenRuns >= fresh.runCount) return;
+      if (!fresh || !job || isEndState(job.status) || fresh.writtenRuns >= fresh.runCount) return;
       await writeRuns(ctx, job, fresh);
     });
   }

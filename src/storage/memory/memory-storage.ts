@@ -32,8 +32,10 @@ import type {
   StepStateRecord,
 } from '../records.js';
 import { Listeners } from './listeners.js';
-import { freshRuns, skipChange } from '../sql/logic.js';
-import { applyJobPatch, pendingRun, retentionVictims, jobAfterCursor, jobCursor, moveCounter, pageOf, parseIndexCursor, sortedRunsOf } from './helpers.js';
+import { RUNS_WRITABLE, checkBatchInput, checkDeleteRuns, checkLimit, freshRuns } from '../shared/checks.js';
+import { jobAfterCursor, jobCursor, pageOf, parseIndexCursor } from '../shared/cursors.js';
+import { applyJobPatch, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
+import { moveCounter, pendingRun, retentionVictims, sortedRunsOf } from './helpers.js';
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -118,10 +120,7 @@ export class MemoryStorage implements Storage {
   async updateJob(id: string, patch: JobPatch, expect: JobExpectation, now: number): Promise<JobRecord | undefined> {
     this.#check();
     const job = this.#jobs.get(id);
-    if (!job || !expect.status.includes(job.status)) return undefined;
-    if (expect.version !== undefined && job.version !== expect.version) return undefined;
-    // End states are final whatever the caller expected.
-    if (patch.status !== undefined && patch.status !== job.status && isEndState(job.status)) return undefined;
+    if (!job || !updateAllowed(job, patch, expect)) return undefined;
     const next = applyJobPatch(job, patch, now);
     this.#jobs.set(id, next);
     this.#listeners.emit({ type: 'job-changed', jobId: id });
@@ -142,10 +141,10 @@ export class MemoryStorage implements Storage {
 
   async createBatch(input: CreateBatchInput): Promise<BatchRecord | undefined> {
     this.#check();
+    checkBatchInput(input);
     const job = this.#jobs.get(input.jobId);
     if (!job || !input.expectStatus.includes(job.status)) return undefined;
     if (input.trigger === 'schedule') {
-      if (input.occurrenceAt === null) throw new StorageError('STORAGE_INVALID_INPUT', 'A schedule batch needs its occurrence time', { path: 'occurrenceAt', value: null });
       const key = `${job.id}\u0000${input.occurrenceAt}`;
       if (this.#claimedOccurrences.has(key)) return undefined;
       this.#claimedOccurrences.add(key);
@@ -162,9 +161,7 @@ export class MemoryStorage implements Storage {
       createdAt: input.now,
     };
     this.#batches.set(`${job.id}\u0000${batch.batchIndex}`, batch);
-    const patch = { ...input.jobPatch };
-    if (patch.scheduleCursor != null && job.scheduleCursor != null) patch.scheduleCursor = Math.max(patch.scheduleCursor, job.scheduleCursor);
-    const patched = applyJobPatch(job, patch, input.now);
+    const patched = applyJobPatch(job, batchPatch(job, input), input.now);
     this.#jobs.set(job.id, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });
     if (input.occurrenceAt !== null) {
       this.#ledger.get(job.id)!.push({ jobId: job.id, action: 'started', reason: null, at: input.occurrenceAt, lastAt: input.occurrenceAt, count: 1, batchIndex: batch.batchIndex });
@@ -173,12 +170,16 @@ export class MemoryStorage implements Storage {
     return structuredClone(batch);
   }
 
-  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void> {
+  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean> {
     this.#check();
     const key = `${jobId}\u0000${batchIndex}`;
     const batch = this.#batches.get(key);
     const job = this.#jobs.get(jobId);
     if (!batch || !job) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
+    if (!RUNS_WRITABLE.includes(job.status)) {
+      this.#batches.set(key, { ...batch, runCount: batch.writtenRuns });
+      return false;
+    }
     const ids = this.#runsByJob.get(jobId)!;
     // The whole chunk is checked first (a bad chunk changes nothing); earlier ones: idempotent resume.
     const fresh = freshRuns(batch, runs);
@@ -200,6 +201,7 @@ export class MemoryStorage implements Storage {
     const current = this.#jobs.get(jobId)!;
     this.#jobs.set(jobId, { ...current, counters: { ...current.counters, PENDING: current.counters.PENDING + added } });
     if (added > 0) this.#listeners.emit({ type: 'runs-pending', jobId });
+    return true;
   }
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
@@ -210,7 +212,9 @@ export class MemoryStorage implements Storage {
 
   async listIncompleteBatches(): Promise<BatchRecord[]> {
     this.#check();
-    return [...this.#batches.values()].filter((b) => b.writtenRuns < b.runCount).map((b) => structuredClone(b));
+    return [...this.#batches.values()]
+      .filter((b) => b.writtenRuns < b.runCount && RUNS_WRITABLE.includes(this.#jobs.get(b.jobId)!.status))
+      .map((b) => structuredClone(b));
   }
 
   async recordSkips(
@@ -247,6 +251,7 @@ export class MemoryStorage implements Storage {
 
   async claimRuns(input: ClaimInput): Promise<RunRecord[]> {
     this.#check();
+    checkLimit(input.limit, input.leaseMs);
     const statuses = input.jobStatuses ?? [JobStatus.STARTED, JobStatus.PAUSED];
     const now = this.#clock.now();
     const claimed: RunRecord[] = [];
@@ -339,7 +344,7 @@ export class MemoryStorage implements Storage {
     for (const run of this.#runs.values()) {
       if (run.status !== RunState.STARTED || run.leaseExpiresAt === null || run.leaseExpiresAt > storeNow) continue;
       const job = this.#jobs.get(run.jobId)!;
-      if (requeue(structuredClone(job)) && !run.cancelRequested) {
+      if (RUNS_WRITABLE.includes(job.status) && requeue(structuredClone(job)) && !run.cancelRequested) {
         const seq = ++this.#seq;
         const next: RunRecord = { ...run, status: RunState.PENDING, leaseOwner: null, leaseExpiresAt: null, startedAt: null, seq };
         this.#runs.set(run.id, next);
@@ -387,6 +392,7 @@ export class MemoryStorage implements Storage {
 
   async deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {
     this.#check();
+    checkDeleteRuns(which);
     const victims = retentionVictims(sortedRunsOf(this.#runsByJob.get(jobId), this.#runs), which);
     for (const r of victims) this.#dropRun(r.id);
     return victims.map((r) => r.id);

@@ -1,10 +1,10 @@
 import type { Clock } from '../../clock.js';
 import { StorageError } from '../../errors.js';
-import type { RunState } from '../../status.js';
-import { parseIndexCursor } from '../memory/helpers.js';
+import type { JobStatus, RunState } from '../../status.js';
+import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkLimit, freshRuns } from '../sql/logic.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, freshRuns } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
@@ -18,14 +18,20 @@ export class SqliteRuns {
     private readonly clock: Clock,
   ) {}
 
-  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): void {
+  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): boolean {
     const { db } = this;
-    db.write(() => {
+    return db.write(() => {
       const row = db.stmt('SELECT * FROM pj_batches WHERE job_id = ? AND batch_index = ?').get(jobId, batchIndex) as BatchRow | undefined;
       if (!row) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
       const batch = toBatch(row);
+      // Compare-and-set on the job's status, in this write transaction: an ended job's batch is closed.
+      const job = db.stmt('SELECT status FROM pj_jobs WHERE id = ?').get(jobId) as { status: JobStatus } | undefined;
+      if (!job || !RUNS_WRITABLE.includes(job.status)) {
+        db.stmt('UPDATE pj_batches SET run_count = written_runs WHERE job_id = ? AND batch_index = ?').run(jobId, batchIndex);
+        return false;
+      }
       const fresh = freshRuns(batch, runs);
-      if (fresh.length === 0) return;
+      if (fresh.length === 0) return true;
       const insert = db.stmt(
         `INSERT INTO pj_runs (id, job_id, batch_index, grid_index, index_in_batch, run_index, status, parameters, created_at, attempts, cancel_requested, seq)
          VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, 0, 0, ?) ON CONFLICT (job_id, batch_index, index_in_batch) DO NOTHING`,
@@ -46,6 +52,7 @@ export class SqliteRuns {
       }
       db.stmt('UPDATE pj_batches SET written_runs = ? WHERE job_id = ? AND batch_index = ?').run(written, jobId, batchIndex);
       db.addCounters(jobId, { PENDING: added });
+      return true;
     });
   }
 
@@ -154,8 +161,9 @@ export class SqliteRuns {
         const run = toRun(row);
         let again = decisions.get(run.jobId);
         if (again === undefined) {
-          const job = db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(run.jobId) as JobRow;
-          again = requeue(toJob(job));
+          const job = toJob(db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(run.jobId) as JobRow);
+          // An ended job gets no PENDING run back.
+          again = RUNS_WRITABLE.includes(job.status) && requeue(job);
           decisions.set(run.jobId, again);
         }
         if (again && !run.cancelRequested) {
@@ -207,6 +215,7 @@ export class SqliteRuns {
   }
 
   delete(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): string[] {
+    checkDeleteRuns(which);
     const { db } = this;
     return db.write(() => {
       const victims =

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { ContractContext } from './fixtures.js';
+import { T0, countedFromRuns, makeJob, newRuns, rejection } from './fixtures.js';
+
+/** What keeps end states final: no runs into an ended job, no resumed batch of one, bad counts refused. */
+export function soundnessContract(ctx: () => ContractContext): void {
+  describe('soundness', () => {
+    it('insertRuns is compare-and-set on the job status: an ended job gets no new runs and its batch is closed', async () => {
+      const { storage } = ctx();
+      const job = makeJob({ status: 'STARTED' });
+      await storage.insertJob(job);
+      const batch = (await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 6, expectStatus: ['STARTED'], now: T0 }))!;
+      const runs = newRuns(6);
+      expect(await storage.insertRuns(job.id, batch.batchIndex, runs.slice(0, 2), T0)).toBe(true);
+      await storage.updateJob(job.id, { status: 'ABORTED', finishedAt: T0 + 1 }, { status: ['STARTED'] }, T0 + 1);
+      expect(await storage.insertRuns(job.id, batch.batchIndex, runs.slice(2, 4), T0 + 2)).toBe(false);
+      expect((await storage.listRuns(job.id)).items.map((r) => r.id)).toEqual(runs.slice(0, 2).map((r) => r.id));
+      expect((await storage.getJob(job.id))!.counters).toEqual(await countedFromRuns(storage, job.id));
+      // Closed: it holds what was written and is not listed for resumption again.
+      expect(await storage.getBatch(job.id, batch.batchIndex)).toMatchObject({ runCount: 2, writtenRuns: 2 });
+      expect((await storage.listIncompleteBatches()).filter((b) => b.jobId === job.id)).toEqual([]);
+      expect(await storage.insertRuns(job.id, batch.batchIndex, runs.slice(4), T0 + 3)).toBe(false);
+      expect((await storage.listRuns(job.id)).items).toHaveLength(2);
+    });
+
+    it('batches of ended jobs are never listed as incomplete; PAUSED and PENDING jobs still get their runs', async () => {
+      const { storage } = ctx();
+      const ended = makeJob({ status: 'STARTED' });
+      await storage.insertJob(ended);
+      await storage.createBatch({ jobId: ended.id, trigger: 'manual', occurrenceAt: null, runCount: 3, expectStatus: ['STARTED'], now: T0 });
+      await storage.updateJob(ended.id, { status: 'FAILURE', finishedAt: T0 }, { status: ['STARTED'] }, T0);
+      expect((await storage.listIncompleteBatches()).filter((b) => b.jobId === ended.id)).toEqual([]);
+      for (const status of ['PAUSED', 'PENDING'] as const) {
+        const job = makeJob({ status });
+        await storage.insertJob(job);
+        const b = (await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 2, expectStatus: [status], now: T0 }))!;
+        expect((await storage.listIncompleteBatches()).filter((x) => x.jobId === job.id)).toHaveLength(1);
+        expect(await storage.insertRuns(job.id, b.batchIndex, newRuns(2), T0)).toBe(true);
+        expect((await storage.getJob(job.id))!.counters.PENDING).toBe(2);
+      }
+    });
+
+    it('insertRuns racing a cancel: every run of the job ends up ABORTED once the cancel is through', async () => {
+      const { storage, all } = ctx();
+      const job = makeJob({ status: 'STARTED' });
+      await storage.insertJob(job);
+      const batch = (await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 200, expectStatus: ['STARTED'], now: T0 }))!;
+      const runs = newRuns(200);
+      const writer = (async () => {
+        for (let i = 0; i < 200; i += 10) {
+          if (!(await all[(i / 10) % all.length]!.insertRuns(job.id, batch.batchIndex, runs.slice(i, i + 10), T0))) return;
+        }
+      })();
+      const canceller = (async () => {
+        await storage.updateJob(job.id, { status: 'ABORTED', finishedAt: T0 }, { status: ['STARTED'] }, T0);
+        await storage.cancelRuns({ jobId: job.id }, T0);
+      })();
+      await Promise.all([writer, canceller]);
+      const counters = (await storage.getJob(job.id))!.counters;
+      expect(counters).toEqual(await countedFromRuns(storage, job.id));
+      expect(counters.PENDING).toBe(0);
+      expect((await storage.listIncompleteBatches()).filter((b) => b.jobId === job.id)).toEqual([]);
+    });
+
+    it.each([-5, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('createBatch refuses runCount %s with STORAGE_INVALID_INPUT, changing nothing', async (runCount) => {
+      const { storage } = ctx();
+      const job = makeJob();
+      await storage.insertJob(job);
+      const err = await rejection(storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount, expectStatus: ['STARTED'], now: T0 }));
+      expect(err).toMatchObject({ name: 'StorageError', code: 'STORAGE_INVALID_INPUT', path: 'runCount' });
+      expect(await storage.getJob(job.id)).toEqual(job);
+    });
+
+    it.each([-1, 2.5, Number.NaN])('claimRuns refuses limit %s with STORAGE_INVALID_INPUT', async (limit) => {
+      const { storage } = ctx();
+      expect(await rejection(storage.claimRuns({ owner: 'o', limit, leaseMs: 1000 }))).toMatchObject({ name: 'StorageError', code: 'STORAGE_INVALID_INPUT', path: 'limit' });
+    });
+  });
+}
