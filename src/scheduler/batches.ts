@@ -22,6 +22,9 @@ export async function startBatch(
     trigger,
     occurrenceAt,
     runCount: selection.count,
+    // Recorded with the batch: a resume writes exactly these runs, whatever edits come later.
+    grid: job.grid,
+    selection: job.selection,
     expectStatus,
     ...(jobPatch ? { jobPatch } : {}),
     now: ctx.o.clock.now(),
@@ -35,10 +38,11 @@ export async function startBatch(
 
 /**
  * Writes a batch's runs from `batch.writtenRuns` on, in chunks, so a batch interrupted by
- * a crash is resumed where it stopped, and memory does not grow with the grid.
+ * a crash is resumed where it stopped, and memory does not grow with the grid. The runs
+ * come from the grid and selection the batch recorded, never from the job's current ones.
  */
 export async function writeRuns(ctx: SchedulerContext, job: JobRecord, batch: BatchRecord): Promise<void> {
-  const { grid, selection } = ctx.grids.get(job);
+  const { grid, selection } = ctx.grids.ofBatch(batch);
   const chunkSize = ctx.o.batchChunkSize;
   let chunk: NewRun[] = [];
   let indexInBatch = 0;

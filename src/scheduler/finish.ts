@@ -1,7 +1,6 @@
 import { JobStatus } from '../status.js';
 import type { JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
-import { bufferedOf } from './job-options.js';
 import { endStatusOf } from './lifecycle.js';
 import { isOneOff } from './schedule-adapter.js';
 
@@ -20,7 +19,7 @@ export async function finishJobIfDone(ctx: SchedulerContext, jobId: string): Pro
   if (c.SUCCESS + c.FAILURE + c.ABORTED < job.runCount) return undefined;
   const now = ctx.o.clock.now();
   if (isOneOff(job) ? job.scheduleCursor === null : ctx.schedules.hasFuture(job, now)) return undefined;
-  if (!isOneOff(job) && bufferedOf(job) !== null) return undefined;
+  if (!isOneOff(job) && job.bufferedOccurrence !== null) return undefined;
   const status = endStatusOf(c);
   const done = await ctx.o.storage.updateJob(job.id, { status, finishedAt: now }, { status: [job.status], version: job.version }, now);
   if (done) {

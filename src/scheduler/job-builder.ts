@@ -54,7 +54,7 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
       });
       const selection = buildSelection(grid, spec.selection);
       const environments = await pinEnvironments(o.environments, pipeline);
-      const cron = (schedule as { type: string }).type === 'cron';
+      const cron = schedule.type === 'cron';
       const record: JobRecord = {
         id: newId(),
         projectId,
@@ -64,15 +64,16 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
         pipeline,
         environments,
         grid: gridJson(grid),
-        selection: spec.selection === undefined || spec.selection === 'all' ? null : (selection.toJSON() as unknown as Json),
-        schedule: schedule as unknown as Json,
+        selection: spec.selection === undefined || spec.selection === 'all' ? null : selection.toJSON(),
+        schedule,
         envVars,
-        options: options as Json,
+        options,
         counters: { PENDING: 0, STARTED: 0, SUCCESS: 0, FAILURE: 0, ABORTED: 0 },
         batchCount: 0,
         runCount: 0,
         // A cron job watches its schedule from its creation (a draft: from its confirmation).
         scheduleCursor: cron && !spec.draft ? now : null,
+        bufferedOccurrence: null,
         maxConcurrentRuns: options.maxConcurrentRuns ?? 0,
         createdAt: now,
         updatedAt: now,

@@ -6,7 +6,7 @@ import { ParameterGrid, GridSelection, readFromSnapshot } from '../parameters/in
 import { parsePipeline } from '../pipeline/load.js';
 import type { Pipeline } from '../pipeline/model.js';
 import type { Snapshots } from '../snapshot/port.js';
-import type { Json } from '../storage/records.js';
+import type { GridDefinition } from '../parameters/types.js';
 import type { ParametersInput, SelectionInput } from './types.js';
 
 /** Reads the pipeline file from the snapshot (never from the live tree). */
@@ -105,9 +105,9 @@ export function newId(): string {
   return randomUUID();
 }
 
-/** The grid's JSON form typed as storage JSON. */
-export function gridJson(grid: ParameterGrid): Json {
-  return grid.toJSON() as unknown as Json;
+/** The grid's JSON form, as a job record keeps it. */
+export function gridJson(grid: ParameterGrid): GridDefinition {
+  return grid.toJSON();
 }
 
 /** Rethrows with the snapshot cleaned up: bad input changes no state. */

@@ -1,5 +1,4 @@
 import { OptionsError } from '../errors.js';
-import type { JobRecord } from '../storage/records.js';
 import type { JobOptions } from './types.js';
 
 const KNOWN = new Set([
@@ -47,17 +46,4 @@ export function checkJobOptions(input: JobOptions): JobOptions {
     throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `outputs` to be a list of glob patterns', { path: 'options.outputs', value: input.outputs });
   }
   return structuredClone(input);
-}
-
-/** The job's options without the internal buffered occurrence of the `queue` overlap policy. */
-export function optionsOf(job: JobRecord): JobOptions {
-  const options = { ...((job.options ?? {}) as JobOptions & { bufferedOccurrence?: number }) };
-  delete options.bufferedOccurrence;
-  return options;
-}
-
-/** The occurrence a `queue` job buffered while its previous batch ran, or `null`. */
-export function bufferedOf(job: JobRecord): number | null {
-  const v = (job.options as { bufferedOccurrence?: unknown } | null)?.bufferedOccurrence;
-  return typeof v === 'number' ? v : null;
 }

@@ -2,7 +2,7 @@ import { TypedEmitter } from '../events.js';
 import { NotFoundError, OptionsError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
 import type { JobFilter, RunFilter, StorageEvent } from '../storage/port.js';
-import type { Json, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
+import type { JobPatch, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
 import { resumeIncompleteBatches, startBatch } from './batches.js';
 import { GridCache, type SchedulerContext, keyedLock } from './context.js';
 import { Dispatcher } from './dispatcher.js';
@@ -331,7 +331,7 @@ export class JobScheduler {
   async #afterRun(run: RunRecord, stored: boolean): Promise<void> {
     const job = await this.#o.storage.getJob(run.jobId);
     if (!job) return;
-    const retain = (job.options as { maxRetainedRuns?: number | null } | null)?.maxRetainedRuns;
+    const retain = job.options.maxRetainedRuns;
     if (stored && typeof retain === 'number') {
       for (const id of await this.#o.storage.deleteRuns(job.id, { keepLatest: retain })) await this.#o.executor.logStore.delete(id);
     }
@@ -340,7 +340,7 @@ export class JobScheduler {
   }
 
   async #poll(): Promise<void> {
-    const requeue = (job: JobRecord): boolean => (job.options as { onInterrupted?: string } | null)?.onInterrupted === 'rerun';
+    const requeue = (job: JobRecord): boolean => job.options.onInterrupted === 'rerun';
     for (const r of await this.#o.storage.recoverExpiredRuns(requeue, this.#o.clock.now())) {
       this.#o.logger.warn('a run whose process died was recovered', { runId: r.run.id, outcome: r.outcome });
       await recoverRunProcesses(this.#ctx, r.run, r.outcome);
@@ -381,9 +381,9 @@ export class JobScheduler {
 }
 
 /** On confirm, a `now` schedule means the moment of confirmation, and a cron schedule starts then. */
-function confirmPatch(job: JobRecord, now: number): { schedule?: Json; scheduleCursor?: number } {
-  const s = job.schedule as { type?: string } | null;
-  if (s?.type === 'now') return { schedule: { ...(s as Record<string, Json>), at: now } };
-  if (s?.type === 'cron') return { scheduleCursor: now };
+function confirmPatch(job: JobRecord, now: number): JobPatch {
+  const s = job.schedule;
+  if (s.type === 'now') return { schedule: { ...s, at: now } };
+  if (s.type === 'cron') return { scheduleCursor: now };
   return {};
 }

@@ -24,7 +24,7 @@ export type RunRequestLike = RunRequest;
 
 /** Builds the executor request of a claimed run from its job and batch. */
 export function runRequestOf(job: JobRecord, batch: BatchRecord, run: RunRecord, snapshots: Snapshots): RunRequestLike {
-  const o = (job.options ?? {}) as JobOptions;
+  const o = job.options;
   return {
     runId: run.id,
     jobId: job.id,

@@ -1,3 +1,4 @@
+import type { GridDefinition, GridSelectionJSON } from '../parameters/types.js';
 import type { JobStatus, RunState } from '../status.js';
 import type {
   BatchRecord,
@@ -193,6 +194,16 @@ export interface CreateBatchInput {
   /** Required for a schedule trigger (the claim key); `null` for manual. */
   occurrenceAt: number | null;
   runCount: number;
+  /**
+   * The grid the batch runs (what `runCount` was counted from), recorded with the batch.
+   * @default the job's grid in the same transaction
+   */
+  grid?: GridDefinition;
+  /**
+   * The selection the batch runs; `null`: all of `grid`.
+   * @default the job's selection in the same transaction
+   */
+  selection?: GridSelectionJSON | null;
   expectStatus: readonly JobStatus[];
   /**
    * Job fields to set in the same transaction (e.g. `status: STARTED`, `scheduleCursor`);

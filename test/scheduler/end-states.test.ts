@@ -75,3 +75,22 @@ describe('end states are final under races', () => {
     expect((await inner.getJob(job.id))!.counters.PENDING).toBe(0);
   });
 });
+
+describe('a batch runs what it recorded', () => {
+  it('a batch resumed after a parameter edit writes exactly the runs it reserved, from its own grid', async () => {
+    const clock = new FakeClock('2026-03-01T00:00:00Z');
+    const inner = new MemoryStorage({ clock });
+    const h = await harness({ storage: inner, scheduler: { batchChunkSize: 2 } });
+    const projectDir = makeProject({ pipelineParameters: { x: 0 }, parametersFile: JSON.stringify({ pipeline_parameters: { x: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] } }) });
+    const job = await h.scheduler.createJob(spec(projectDir, { schedule: { type: 'cron', cron: '0 0 1 1 *' } }));
+    // A process reserved a batch of 10 and died before writing its runs.
+    const batch = (await inner.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 10, expectStatus: [JobStatus.STARTED], now: clock.now() }))!;
+    await h.scheduler.updateJob(job.id, { parameters: { from: 'spec', spec: '{"pipeline_parameters": {"x": [70, 80, 90]}}' } });
+    const again = await h.restart();
+    await again.onIdle();
+    expect(await inner.getBatch(job.id, batch.batchIndex)).toMatchObject({ runCount: 10, writtenRuns: 10 });
+    const runs = (await inner.listRuns(job.id, { batchIndex: batch.batchIndex })).items;
+    expect(runs.map((r) => r.parameters.pipeline.x)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await inner.listIncompleteBatches()).toEqual([]);
+  });
+});

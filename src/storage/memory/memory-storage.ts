@@ -34,7 +34,7 @@ import type {
 import { Listeners } from './listeners.js';
 import { RUNS_WRITABLE, checkBatchInput, checkDeleteRuns, checkLimit, freshRuns } from '../shared/checks.js';
 import { jobAfterCursor, jobCursor, pageOf, parseIndexCursor } from '../shared/cursors.js';
-import { applyJobPatch, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
+import { applyJobPatch, batchGrid, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
 import { moveCounter, pendingRun, retentionVictims, sortedRunsOf } from './helpers.js';
 
 /** Options of {@link MemoryStorage}. */
@@ -158,6 +158,7 @@ export class MemoryStorage implements Storage {
       writtenRuns: 0,
       firstRunIndex: job.runCount,
       envVars: { ...job.envVars },
+      ...structuredClone(batchGrid(job, input)),
       createdAt: input.now,
     };
     this.#batches.set(`${job.id}\u0000${batch.batchIndex}`, batch);

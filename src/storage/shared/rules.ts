@@ -4,7 +4,7 @@
  */
 import { isEndState } from '../../status.js';
 import type { CreateBatchInput, JobExpectation, SkipInput } from '../port.js';
-import type { JobPatch, JobRecord, OccurrenceRecord } from '../records.js';
+import type { BatchRecord, JobPatch, JobRecord, OccurrenceRecord } from '../records.js';
 
 /** A copy of `job` with `patch` applied, `version` bumped and `updatedAt` set. */
 export function applyJobPatch(job: JobRecord, patch: JobPatch, now: number): JobRecord {
@@ -24,6 +24,11 @@ export function batchPatch(job: JobRecord, input: CreateBatchInput): JobPatch {
   const patch = { ...input.jobPatch };
   if (patch.scheduleCursor != null && job.scheduleCursor != null) patch.scheduleCursor = Math.max(patch.scheduleCursor, job.scheduleCursor);
   return patch;
+}
+
+/** What a new batch records it runs: the caller's grid and selection, else the job's. */
+export function batchGrid(job: JobRecord, input: CreateBatchInput): Pick<BatchRecord, 'grid' | 'selection'> {
+  return { grid: input.grid ?? job.grid, selection: input.selection !== undefined ? input.selection : job.selection };
 }
 
 /** The ledger change for one skip: extend `last` (same reason, not earlier) or append a record. */

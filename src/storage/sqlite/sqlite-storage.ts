@@ -11,7 +11,7 @@ import type {
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
 import { checkBatchInput } from '../shared/checks.js';
-import { applyJobPatch, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
+import { applyJobPatch, batchGrid, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
 import { Db, sqliteError } from './db.js';
@@ -180,10 +180,10 @@ export class SqliteStorage implements Storage {
         if (input.trigger === 'schedule' && db.stmt("SELECT 1 FROM pj_batches WHERE job_id = ? AND occurrence_at = ? AND trigger = 'schedule'").get(job.id, input.occurrenceAt)) return undefined;
         const batch: BatchRecord = {
           jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
-          writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, createdAt: input.now,
+          writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, ...batchGrid(job, input), createdAt: input.now,
         };
-        db.stmt('INSERT INTO pj_batches (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)').run(
-          job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), batch.createdAt,
+        db.stmt('INSERT INTO pj_batches (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)').run(
+          job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt,
         );
         const patched = applyJobPatch(job, batchPatch(job, input), input.now);
         writeJob(db, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });

@@ -62,6 +62,26 @@ export function soundnessContract(ctx: () => ContractContext): void {
       expect((await storage.listIncompleteBatches()).filter((b) => b.jobId === job.id)).toEqual([]);
     });
 
+    it('a batch records the grid and selection it runs; a later edit of the job does not change what it resumes with', async () => {
+      const { storage, all } = ctx();
+      const job = makeJob({ selection: { ranges: [[1, 4]] } });
+      await storage.insertJob(job);
+      const given = { ...job.grid, dimensions: [{ scope: 'pipeline' as const, key: 'zeta', values: [7, 8, 9, 10] }] };
+      const explicit = (await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 2, grid: given, selection: { ranges: [[0, 2]] }, expectStatus: ['STARTED'], now: T0 }))!;
+      expect(explicit).toMatchObject({ grid: given, selection: { ranges: [[0, 2]] } });
+      const implicit = (await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 3, expectStatus: ['STARTED'], now: T0 }))!;
+      expect(implicit).toMatchObject({ grid: job.grid, selection: { ranges: [[1, 4]] } });
+      await storage.updateJob(job.id, { grid: { ...job.grid, dimensions: [] }, selection: null }, { status: ['STARTED'] }, T0 + 1);
+      for (const s of all) {
+        expect(await s.getBatch(job.id, implicit.batchIndex)).toMatchObject({ grid: job.grid, selection: { ranges: [[1, 4]] } });
+        const listed = (await s.listIncompleteBatches()).filter((b) => b.jobId === job.id);
+        expect(listed.map((b) => [b.batchIndex, b.grid, b.selection])).toEqual([
+          [explicit.batchIndex, given, { ranges: [[0, 2]] }],
+          [implicit.batchIndex, job.grid, { ranges: [[1, 4]] }],
+        ]);
+      }
+    });
+
     it.each([-5, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('createBatch refuses runCount %s with STORAGE_INVALID_INPUT, changing nothing', async (runCount) => {
       const { storage } = ctx();
       const job = makeJob();
