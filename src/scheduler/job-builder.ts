@@ -1,6 +1,6 @@
 import { OptionsError } from '../errors.js';
 import { JobStatus } from '../status.js';
-import type { Json, JobRecord } from '../storage/records.js';
+import type { JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
 import {
   buildGrid,

@@ -1,12 +1,12 @@
 import { JobStateError } from '../errors.js';
 import { isEndState } from '../status.js';
-import type { Json, JobPatch, JobRecord } from '../storage/records.js';
+import type { JobPatch, JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
 import { buildGrid, buildSelection, gridJson, mergeEnv } from './job-factory.js';
 import { checkJobOptions } from './job-options.js';
 import { assertUpdatable } from './lifecycle.js';
 import { isCron } from './schedule-adapter.js';
-import type { JobOptions, JobUpdate } from './types.js';
+import type { JobUpdate } from './types.js';
 
 /**
  * Applies an explicit patch (an absent field is unchanged) as the lifecycle table

@@ -4,7 +4,6 @@ import type { RunRequest } from '../run/request.js';
 import type { RunResult } from '../run/result.js';
 import type { Snapshots } from '../snapshot/port.js';
 import type { BatchRecord, JobRecord, RunRecord } from '../storage/records.js';
-import type { JobOptions } from './types.js';
 
 /**
  * What the scheduler needs from a run executor: `RunExecutor` is it. A host may wrap it

@@ -57,6 +57,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     // Typed records: the queue policy's buffered occurrence leaves the user's options for a
     // column of its own, and a batch records the grid and selection it runs. A version-1
     // batch gets its job's grid and selection of now: the best record there is of it.
+    // And an index so that a claim never walks the backlog of a job at its limit.
     version: 2,
     sql: `
       ALTER TABLE pj_jobs ADD COLUMN buffered_occurrence INTEGER;
@@ -67,6 +68,8 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       UPDATE pj_batches SET grid = (SELECT j.grid FROM pj_jobs j WHERE j.id = pj_batches.job_id),
         selection = (SELECT j.selection FROM pj_jobs j WHERE j.id = pj_batches.job_id)
         WHERE EXISTS (SELECT 1 FROM pj_jobs j WHERE j.id = pj_batches.job_id);
+      -- A claim with a job at its limit takes the other jobs' runs from their own queues.
+      CREATE INDEX pj_runs_pending_by_job ON pj_runs (job_id, seq) WHERE status = 'PENDING';
     `,
   },
 ];

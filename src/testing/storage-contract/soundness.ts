@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../storage/records.js';
 import type { ContractContext } from './fixtures.js';
 import { T0, countedFromRuns, makeJob, newRuns, rejection } from './fixtures.js';
 
@@ -80,6 +81,32 @@ export function soundnessContract(ctx: () => ContractContext): void {
           [implicit.batchIndex, job.grid, { ranges: [[1, 4]] }],
         ]);
       }
+    });
+
+    it('a claim with a job at its limit still hands out the other jobs\' runs in seq order, each job within its limit', async () => {
+      const { storage } = ctx();
+      const full = makeJob({ maxConcurrentRuns: 1 });
+      const limited = makeJob({ maxConcurrentRuns: 2 });
+      const free = makeJob();
+      for (const j of [full, limited, free]) await storage.insertJob(j);
+      const batches = new Map<string, number>();
+      for (const j of [full, limited, free]) batches.set(j.id, (await storage.createBatch({ jobId: j.id, trigger: 'manual', occurrenceAt: null, runCount: 30, expectStatus: ['STARTED'], now: T0 }))!.batchIndex);
+      const runs = new Map([full, limited, free].map((j) => [j.id, newRuns(30)]));
+      // Interleaved chunks: seq order alternates between the jobs.
+      for (let i = 0; i < 30; i += 5) for (const j of [full, limited, free]) await storage.insertRuns(j.id, batches.get(j.id)!, runs.get(j.id)!.slice(i, i + 5), T0);
+      expect(await storage.claimRuns({ owner: 'o', limit: 1, leaseMs: 60_000, jobIds: [full.id] })).toHaveLength(1);
+      // A claim may hand out fewer than its limit (the port allows it); a few claims fill it.
+      const claimed: RunRecord[] = [];
+      for (let i = 0; i < 8 && claimed.length < 8; i++) {
+        const got = await storage.claimRuns({ owner: 'o', limit: 8 - claimed.length, leaseMs: 60_000 });
+        const seqs = got.map((r) => r.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+        claimed.push(...got);
+      }
+      expect(claimed.filter((r) => r.jobId === full.id)).toEqual([]);
+      expect(claimed.filter((r) => r.jobId === limited.id).map((r) => r.id)).toEqual(runs.get(limited.id)!.slice(0, 2).map((r) => r.id));
+      expect(claimed.filter((r) => r.jobId === free.id).map((r) => r.id)).toEqual(runs.get(free.id)!.slice(0, 6).map((r) => r.id));
+      for (const j of [full, limited, free]) expect((await storage.getJob(j.id))!.counters).toEqual(await countedFromRuns(storage, j.id));
     });
 
     it.each([-5, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('createBatch refuses runCount %s with STORAGE_INVALID_INPUT, changing nothing', async (runCount) => {
