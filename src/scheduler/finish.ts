@@ -28,3 +28,12 @@ export async function finishJobIfDone(ctx: SchedulerContext, jobId: string): Pro
   }
   return done;
 }
+
+/**
+ * `run:finished` for PENDING runs this process ended ABORTED by a cancel: storage named
+ * them in the answer of the `cancelRuns` that ended them, so each is emitted once, in
+ * the one process that ended it (as the runs a process executes are).
+ */
+export function emitAborted(ctx: SchedulerContext, jobId: string, runIds: readonly string[]): void {
+  for (const runId of runIds) ctx.events.emit('run:finished', { jobId, runId, status: 'ABORTED', reason: 'cancelled' });
+}

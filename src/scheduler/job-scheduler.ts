@@ -1,5 +1,5 @@
 import { TypedEmitter } from '../events.js';
-import { NotFoundError, OptionsError } from '../errors.js';
+import { JobStateError, NotFoundError, OptionsError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
 import type { JobFilter, RunFilter, StorageEvent } from '../storage/port.js';
 import type { JobPatch, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
@@ -7,7 +7,7 @@ import { resumeIncompleteBatches, startBatch } from './batches.js';
 import { GridCache, type SchedulerContext, keyedLock } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { duplicateSpec } from './duplicate.js';
-import { finishJobIfDone } from './finish.js';
+import { emitAborted, finishJobIfDone } from './finish.js';
 import { buildJobRecord, type BuiltJob } from './job-builder.js';
 import { applyUpdate } from './job-update.js';
 import { assertAllowed } from './lifecycle.js';
@@ -19,6 +19,7 @@ import { ScheduleCache, isCron } from './schedule-adapter.js';
 import { TimerLoop } from './timer-loop.js';
 import type { Job, JobSpec, JobUpdate, Run, SchedulerEvents } from './types.js';
 import { toJob, toRun } from './views.js';
+import { Waiters } from './waiters.js';
 
 /**
  * Jobs, schedules, batches and their policies: Orchest's Jobs page as an API. Runs wait
@@ -35,6 +36,7 @@ export class JobScheduler {
   readonly #events: TypedEmitter<SchedulerEvents>;
   readonly #ctx: SchedulerContext;
   readonly #unwire: () => void;
+  readonly #waiters: Waiters;
   #started = false;
   #stopped = false;
   #lastRescan = Number.NEGATIVE_INFINITY;
@@ -80,6 +82,9 @@ export class JobScheduler {
     this.#ctx = { o, events: this.#events, timer, dispatcher, grids: new GridCache(o.maxRunsPerBatch), schedules: new ScheduleCache(), lock, fail };
     ctxRef.ctx = this.#ctx;
     this.#unwire = wireExecutorEvents(this.#ctx);
+    this.#waiters = new Waiters(o.storage, o.clock, o.pollMs, fail);
+    // An end seen in this process is checked at once; other processes' ends by the poll.
+    for (const e of ['run:finished', 'job:finished', 'job:deleted'] as const) this.#events.on(e, () => this.#waiters.check());
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -108,6 +113,7 @@ export class JobScheduler {
   /** Reacts at once to what other processes did (when the storage can tell). */
   #onStorageEvent(e: StorageEvent): void {
     if (this.#stopped) return;
+    this.#waiters.check();
     const { dispatcher } = this.#ctx;
     if (e.type === 'runs-pending') dispatcher.wake();
     else if (e.type === 'cancel') void dispatcher.heartbeat();
@@ -131,6 +137,7 @@ export class JobScheduler {
       if ((await Promise.race([this.#ctx.dispatcher.onIdle().then(() => 'idle' as const), timeout])) === 'timeout') this.#ctx.dispatcher.abortAll('cancelled');
     }
     await this.#ctx.dispatcher.onIdle();
+    await this.#waiters.close(new JobStateError('SCHEDULER_STOPPED', 'The scheduler stopped while this was waited for', { hint: 'Wait on a scheduler that runs' }));
     this.#unwire();
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
@@ -223,8 +230,9 @@ export class JobScheduler {
     const done = await this.#o.storage.updateJob(jobId, { status: JobStatus.ABORTED, finishedAt: now }, { status: [job.status], version: job.version }, now);
     if (!done) return this.cancelJob(jobId);
     this.#ctx.timer.set(jobId, undefined);
-    const { flagged } = await this.#o.storage.cancelRuns({ jobId }, now);
+    const { flagged, aborted } = await this.#o.storage.cancelRuns({ jobId }, now);
     for (const id of flagged) this.#ctx.dispatcher.abort(id, 'cancelled');
+    emitAborted(this.#ctx, jobId, aborted);
     this.#events.emit('job:finished', { jobId, status: JobStatus.ABORTED });
     return this.#view(jobId);
   }
@@ -293,6 +301,7 @@ export class JobScheduler {
     }
     const { flagged, aborted } = await this.#o.storage.cancelRuns({ runIds: [runId] }, this.#o.clock.now());
     for (const id of flagged) this.#ctx.dispatcher.abort(id, 'cancelled');
+    emitAborted(this.#ctx, run.jobId, aborted);
     if (aborted.length > 0) await this.#afterRun(run, true);
   }
 
@@ -306,21 +315,39 @@ export class JobScheduler {
     await this.#o.executor.logStore.delete(runId);
   }
 
-  /** Resolves when the job reaches an end state (or is deleted). */
+  /**
+   * Resolves when the job reaches an end state, as storage says: whichever process ended
+   * it (each process reads the waited jobs again on its events, on storage notifications
+   * and every `pollMs` of its clock). Rejects with `NotFoundError` (`JOB_NOT_FOUND`) when
+   * the job does not exist or is deleted meanwhile, with `JobStateError`
+   * (`SCHEDULER_NOT_STARTED`) on a scheduler not started, (`SCHEDULER_STOPPED`) when it
+   * stops meanwhile, and with the signal's reason when `signal` aborts.
+   */
   async waitForJob(jobId: string, signal?: AbortSignal): Promise<Job> {
-    const ended = this.#events.once('job:finished', (p) => p.jobId === jobId, signal);
-    const job = await this.#require(jobId);
-    if (isEndState(job.status)) return toJob(job, this.#ctx.grids);
-    await ended;
-    return this.#view(jobId);
+    this.#assertRunning('waitForJob');
+    await this.#require(jobId);
+    return toJob(await this.#waiters.job(jobId, signal), this.#ctx.grids);
   }
 
-  /** Resolves when the run ends. */
+  /**
+   * Resolves when the run ends, as storage says, in any process (see {@link waitForJob};
+   * `RUN_NOT_FOUND` when the run does not exist or is deleted meanwhile).
+   */
   async waitForRun(runId: string, signal?: AbortSignal): Promise<Run> {
-    const ended = this.#events.once('run:finished', (p) => p.runId === runId, signal);
-    const run = await this.#requireRun(runId);
-    if (!isEndState(run.status)) await ended;
-    return (await this.getRun(runId))!;
+    this.#assertRunning('waitForRun');
+    await this.#requireRun(runId);
+    const run = await this.#waiters.run(runId, signal);
+    return toRun(run, await this.#o.storage.getStepStates(runId));
+  }
+
+  #assertRunning(what: string): void {
+    if (!this.#started || this.#stopped) {
+      throw new JobStateError(this.#stopped ? 'SCHEDULER_STOPPED' : 'SCHEDULER_NOT_STARTED', `${what} needs a started scheduler`, {
+        path: 'scheduler',
+        value: this.#stopped ? 'stopped' : 'not started',
+        hint: this.#stopped ? 'Wait on a scheduler that runs' : 'Call `await scheduler.start()` first',
+      });
+    }
   }
 
   /** Resolves when this process runs nothing and claims nothing. */

@@ -4,7 +4,7 @@ import type { JobRecord, SkipReason } from '../storage/records.js';
 import { type Decision, isOneOff, scheduleOf } from './schedule-adapter.js';
 import { startBatch } from './batches.js';
 import type { SchedulerContext } from './context.js';
-import { finishJobIfDone } from './finish.js';
+import { emitAborted, finishJobIfDone } from './finish.js';
 
 /** Statuses in which a job's schedule is watched. */
 export const WATCHED: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
@@ -74,8 +74,9 @@ async function fire(ctx: SchedulerContext, job: JobRecord, d: Decision): Promise
     return undefined;
   }
   if (busy && overlap === 'cancel-previous') {
-    const { flagged } = await ctx.o.storage.cancelRuns({ jobId: job.id }, ctx.o.clock.now());
+    const { flagged, aborted } = await ctx.o.storage.cancelRuns({ jobId: job.id }, ctx.o.clock.now());
     for (const id of flagged) ctx.dispatcher.abort(id, 'overlap');
+    emitAborted(ctx, job.id, aborted);
   }
   await startBatch(
     ctx,
