@@ -5,6 +5,7 @@ import type { SchedulerContext } from './context.js';
 import {
   buildGrid,
   buildSelection,
+  checkStepFiles,
   cleanupOnError,
   gridJson,
   mergeEnv,
@@ -47,6 +48,7 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
   return cleanupOnError(
     async () => {
       const pipeline = await readPipelineFromSnapshot(o.snapshots, snapshot.id, spec.pipeline);
+      await checkStepFiles(o.snapshots, snapshot.id, spec.pipeline, pipeline);
       for (const w of pipeline.warnings) o.logger.warn(w, { pipeline: spec.pipeline });
       const grid = await buildGrid(pipeline, spec.parameters ?? { from: 'auto' }, o.snapshots, snapshot.id, {
         allowNewParameters: spec.allowNewParameters ?? false,

@@ -4,6 +4,7 @@ import type { RunRequest } from '../run/request.js';
 import type { RunResult } from '../run/result.js';
 import type { Snapshots } from '../snapshot/port.js';
 import type { BatchRecord, JobRecord, RunRecord } from '../storage/records.js';
+import { runOverridesOf } from './job-options.js';
 
 /**
  * What the scheduler needs from a run executor: `RunExecutor` is it. A host may wrap it
@@ -23,7 +24,6 @@ export type RunRequestLike = RunRequest;
 
 /** Builds the executor request of a claimed run from its job and batch. */
 export function runRequestOf(job: JobRecord, batch: BatchRecord, run: RunRecord, snapshots: Snapshots): RunRequestLike {
-  const o = job.options;
   return {
     runId: run.id,
     jobId: job.id,
@@ -33,14 +33,6 @@ export function runRequestOf(job: JobRecord, batch: BatchRecord, run: RunRecord,
     source: { snapshots, snapshotId: job.snapshotId },
     env: { ...batch.envVars },
     environments: job.environments,
-    options: {
-      ...(o.failurePolicy === undefined ? {} : { failurePolicy: o.failurePolicy }),
-      ...(o.maxParallelism === undefined ? {} : { maxParallelism: o.maxParallelism }),
-      ...(o.retries === undefined ? {} : { retries: o.retries }),
-      ...(o.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: o.stepTimeoutMs }),
-      ...(o.runTimeoutMs === undefined ? {} : { runTimeoutMs: o.runTimeoutMs }),
-      ...(o.outputs === undefined ? {} : { outputs: o.outputs }),
-      ...(o.keepWorkingCopy === undefined ? {} : { keepWorkingCopy: o.keepWorkingCopy }),
-    },
+    options: runOverridesOf(job.options),
   };
 }
