@@ -38,7 +38,10 @@ export class JobScheduler {
   readonly #unwire: () => void;
   readonly #waiters: Waiters;
   #started = false;
+  #starting: Promise<void> | undefined;
   #stopped = false;
+  /** Background work not tied to a run (timer processing, polls, notifications): `stop()` waits for it. */
+  readonly #background = new Set<Promise<unknown>>();
   #lastRescan = Number.NEGATIVE_INFINITY;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => Promise<void>) | undefined;
@@ -70,14 +73,16 @@ export class JobScheduler {
         await this.#afterRun(run, stored);
       },
       onError: fail,
-      onPoll: () => this.#poll(),
+      onPoll: () => this.#track(this.#poll()),
     });
     const timer = new TimerLoop(o.clock, o.maxSleepMs, (ids) => {
       // One after another, in due order: started all at once, their awaits interleave and
       // the first batch is written only after every due job was read and planned.
-      void (async () => {
-        for (const id of ids) await processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
-      })();
+      void this.#track(
+        (async () => {
+          for (const id of ids) await processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
+        })(),
+      );
     });
     this.#ctx = { o, events: this.#events, timer, dispatcher, grids: new GridCache(o.maxRunsPerBatch), schedules: new ScheduleCache(), lock, fail };
     ctxRef.ctx = this.#ctx;
@@ -98,16 +103,45 @@ export class JobScheduler {
    * every job (occurrences missed while no process ran follow their missed policy).
    */
   async start(): Promise<void> {
-    if (this.#started) return;
     if (this.#stopped) throw new OptionsError('SCHEDULER_STOPPED', 'A stopped scheduler cannot be started again', { hint: 'Create a new JobScheduler' });
-    this.#started = true;
-    // A handle, not a timer of the scheduler's logic: it only keeps Node running.
-    if (this.#o.keepAlive) this.#keepAlive = setInterval(() => undefined, 2 ** 30);
-    await this.#o.storage.init();
-    if (this.#o.storage.subscribe) this.#unsubscribe = await this.#o.storage.subscribe((e) => this.#onStorageEvent(e));
-    this.#ctx.timer.start();
-    await this.#poll();
-    this.#ctx.dispatcher.start();
+    if (this.#started) return;
+    // Concurrent calls share one attempt; a failed attempt leaves nothing behind and can be retried.
+    this.#starting ??= this.#startOnce().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  /** All or nothing: on a failure everything started so far is undone before it rethrows. */
+  async #startOnce(): Promise<void> {
+    try {
+      await this.#o.storage.init();
+      if (this.#o.storage.subscribe) this.#unsubscribe = await this.#o.storage.subscribe((e) => this.#onStorageEvent(e));
+      await this.#poll();
+      if (this.#stopped) return; // stop() was called meanwhile: it wins
+      this.#ctx.timer.start();
+      this.#ctx.dispatcher.start();
+      // A handle, not a timer of the scheduler's logic: it only keeps Node running.
+      if (this.#o.keepAlive) this.#keepAlive = setInterval(() => undefined, 2 ** 30);
+      this.#started = true;
+    } catch (error) {
+      this.#ctx.timer.stop();
+      this.#ctx.dispatcher.stopClaiming();
+      const unsubscribe = this.#unsubscribe;
+      this.#unsubscribe = undefined;
+      await unsubscribe?.().catch((e: unknown) => this.#o.logger.warn('unsubscribing after a failed start failed', { error: e }));
+      throw error;
+    }
+  }
+
+  /** Keeps `work` in the set `stop()` waits for until it settles. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#background.add(work);
+    void work.then(
+      () => this.#background.delete(work),
+      () => this.#background.delete(work),
+    );
+    return work;
   }
 
   /** Reacts at once to what other processes did (when the storage can tell). */
@@ -116,9 +150,9 @@ export class JobScheduler {
     this.#waiters.check();
     const { dispatcher } = this.#ctx;
     if (e.type === 'runs-pending') dispatcher.wake();
-    else if (e.type === 'cancel') void dispatcher.heartbeat();
+    else if (e.type === 'cancel') void this.#track(dispatcher.heartbeat());
     else if (e.jobId === undefined) this.#lastRescan = Number.NEGATIVE_INFINITY;
-    else processJob(this.#ctx, e.jobId).catch((err: unknown) => this.#ctx.fail(err, `processing job ${e.jobId}`));
+    else void this.#track(processJob(this.#ctx, e.jobId).catch((err: unknown) => this.#ctx.fail(err, `processing job ${e.jobId}`)));
   }
 
   /**
@@ -136,6 +170,10 @@ export class JobScheduler {
       const timeout = new Promise<'timeout'>((resolve) => clock.setTimeout(() => resolve('timeout'), options.timeoutMs ?? 30_000));
       if ((await Promise.race([this.#ctx.dispatcher.onIdle().then(() => 'idle' as const), timeout])) === 'timeout') this.#ctx.dispatcher.abortAll('cancelled');
     }
+    await this.#ctx.dispatcher.onIdle();
+    await this.#starting?.catch(() => undefined); // a failed start was reported to its caller
+    // Timer processing, polls and notification handling started before the stop end first.
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     await this.#ctx.dispatcher.onIdle();
     await this.#waiters.close(new JobStateError('SCHEDULER_STOPPED', 'The scheduler stopped while this was waited for', { hint: 'Wait on a scheduler that runs' }));
     this.#unwire();
@@ -237,10 +275,22 @@ export class JobScheduler {
     return this.#view(jobId);
   }
 
-  /** Deletes a job with its runs and logs, and its snapshot when no other job uses it. */
+  /**
+   * Deletes a job with its runs and logs, and its snapshot when no other job uses it.
+   * A cancelled job whose runs are still stopping is refused (`JobStateError`
+   * `JOB_RUNS_STOPPING`): nothing of a run may be written after its job is gone. Wait
+   * with `waitForRun` (or `onIdle` in the process that runs them) and delete again.
+   */
   async deleteJob(jobId: string): Promise<void> {
     const job = await this.#require(jobId);
     assertAllowed('delete', job.status, isCron(job), jobId);
+    if (job.counters.STARTED > 0 || job.counters.PENDING > 0) {
+      throw new JobStateError('JOB_RUNS_STOPPING', `Job "${jobId}" still has ${job.counters.STARTED + job.counters.PENDING} run(s) stopping`, {
+        path: 'counters',
+        value: { STARTED: job.counters.STARTED, PENDING: job.counters.PENDING },
+        hint: 'Wait until its runs have ended (waitForRun, or onIdle in the process running them), then delete it',
+      });
+    }
     const runIds = await this.#o.storage.deleteJob(jobId);
     this.#ctx.timer.set(jobId, undefined);
     this.#ctx.grids.forget(jobId);
