@@ -1,4 +1,4 @@
-import { JobStatus } from '../status.js';
+import { type JobStatus, isEndState } from '../status.js';
 import type { BatchRecord, BatchTrigger, JobPatch, JobRecord, NewRun } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
 import { newId } from './job-factory.js';
@@ -22,6 +22,9 @@ export async function startBatch(
     trigger,
     occurrenceAt,
     runCount: selection.count,
+    // Recorded with the batch: a resume writes exactly these runs, whatever edits come later.
+    grid: job.grid,
+    selection: job.selection,
     expectStatus,
     ...(jobPatch ? { jobPatch } : {}),
     now: ctx.o.clock.now(),
@@ -35,10 +38,11 @@ export async function startBatch(
 
 /**
  * Writes a batch's runs from `batch.writtenRuns` on, in chunks, so a batch interrupted by
- * a crash is resumed where it stopped, and memory does not grow with the grid.
+ * a crash is resumed where it stopped, and memory does not grow with the grid. The runs
+ * come from the grid and selection the batch recorded, never from the job's current ones.
  */
 export async function writeRuns(ctx: SchedulerContext, job: JobRecord, batch: BatchRecord): Promise<void> {
-  const { grid, selection } = ctx.grids.get(job);
+  const { grid, selection } = ctx.grids.ofBatch(batch);
   const chunkSize = ctx.o.batchChunkSize;
   let chunk: NewRun[] = [];
   let indexInBatch = 0;
@@ -47,7 +51,8 @@ export async function writeRuns(ctx: SchedulerContext, job: JobRecord, batch: Ba
     if (indexInBatch >= batch.writtenRuns) {
       chunk.push({ id: newId(), gridIndex, indexInBatch, parameters: grid.at(gridIndex) });
       if (chunk.length >= chunkSize) {
-        await ctx.o.storage.insertRuns(job.id, batch.batchIndex, chunk, ctx.o.clock.now());
+        // `false`: the job ended meanwhile (a cancel); storage closed the batch, stop here.
+        if (!(await ctx.o.storage.insertRuns(job.id, batch.batchIndex, chunk, ctx.o.clock.now()))) return;
         chunk = [];
         ctx.dispatcher.wake();
       }
@@ -64,7 +69,7 @@ export async function resumeIncompleteBatches(ctx: SchedulerContext): Promise<vo
     await ctx.lock(batch.jobId, async () => {
       const fresh = await ctx.o.storage.getBatch(batch.jobId, batch.batchIndex);
       const job = await ctx.o.storage.getJob(batch.jobId);
-      if (!fresh || !job || fresh.writtenRuns >= fresh.runCount) return;
+      if (!fresh || !job || isEndState(job.status) || fresh.writtenRuns >= fresh.runCount) return;
       await writeRuns(ctx, job, fresh);
     });
   }

@@ -1,7 +1,6 @@
 import type { TypedEmitter } from '../events.js';
 import { GridSelection, ParameterGrid } from '../parameters/index.js';
-import type { GridDefinition, GridSelectionJSON } from '../parameters/types.js';
-import type { JobRecord } from '../storage/records.js';
+import type { BatchRecord, JobRecord } from '../storage/records.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ResolvedSchedulerOptions } from './options.js';
 import type { ScheduleCache } from './schedule-adapter.js';
@@ -34,11 +33,18 @@ export class GridCache {
   get(job: JobRecord): { grid: ParameterGrid; selection: GridSelection } {
     const hit = this.#cache.get(job.id);
     if (hit && hit.version === job.version) return hit;
-    const grid = ParameterGrid.fromJSON(job.grid as unknown as GridDefinition, { maxRunsPerBatch: this.#maxRunsPerBatch });
-    const selection = job.selection === null ? GridSelection.all(grid.size) : GridSelection.fromJSON(job.selection as unknown as GridSelectionJSON);
+    const grid = ParameterGrid.fromJSON(job.grid, { maxRunsPerBatch: this.#maxRunsPerBatch });
+    const selection = job.selection === null ? GridSelection.all(grid.size) : GridSelection.fromJSON(job.selection);
     const entry = { version: job.version, grid, selection };
     this.#cache.set(job.id, entry);
     return entry;
+  }
+
+  /** The grid and selection a batch recorded when it was created (what it runs, whatever the job's are now). */
+  ofBatch(batch: BatchRecord): { grid: ParameterGrid; selection: GridSelection } {
+    const grid = ParameterGrid.fromJSON(batch.grid, { maxRunsPerBatch: this.#maxRunsPerBatch });
+    const selection = batch.selection === null ? GridSelection.all(grid.size) : GridSelection.fromJSON(batch.selection);
+    return { grid, selection };
   }
 
   forget(jobId: string): void {

@@ -5,7 +5,6 @@ import type { GridDefinition } from '../parameters/types.js';
 import { loadPipeline } from '../pipeline/load.js';
 import type { JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
-import { optionsOf } from './job-options.js';
 import type { JobSpec } from './types.js';
 
 /**
@@ -27,11 +26,11 @@ export async function duplicateSpec(ctx: SchedulerContext, job: JobRecord, overr
     projectDir: snapshot.sourceDir,
     projectId: job.projectId,
     pipeline: job.pipeline.path,
-    schedule: job.schedule as never,
+    schedule: job.schedule,
     parameters: { from: 'spec', spec: reconciled.grid.toSpecText() },
     allowNewParameters: false,
     env: { job: { ...job.envVars } },
     draft: overrides.draft ?? true,
-    options: optionsOf(job),
+    options: structuredClone(job.options),
   };
 }

@@ -1,7 +1,6 @@
 import { JobStatus } from '../status.js';
 import type { JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
-import { bufferedOf } from './job-options.js';
 import { endStatusOf } from './lifecycle.js';
 import { isOneOff } from './schedule-adapter.js';
 
@@ -20,7 +19,7 @@ export async function finishJobIfDone(ctx: SchedulerContext, jobId: string): Pro
   if (c.SUCCESS + c.FAILURE + c.ABORTED < job.runCount) return undefined;
   const now = ctx.o.clock.now();
   if (isOneOff(job) ? job.scheduleCursor === null : ctx.schedules.hasFuture(job, now)) return undefined;
-  if (!isOneOff(job) && bufferedOf(job) !== null) return undefined;
+  if (!isOneOff(job) && job.bufferedOccurrence !== null) return undefined;
   const status = endStatusOf(c);
   const done = await ctx.o.storage.updateJob(job.id, { status, finishedAt: now }, { status: [job.status], version: job.version }, now);
   if (done) {
@@ -28,4 +27,13 @@ export async function finishJobIfDone(ctx: SchedulerContext, jobId: string): Pro
     ctx.events.emit('job:finished', { jobId: job.id, status });
   }
   return done;
+}
+
+/**
+ * `run:finished` for PENDING runs this process ended ABORTED by a cancel: storage named
+ * them in the answer of the `cancelRuns` that ended them, so each is emitted once, in
+ * the one process that ended it (as the runs a process executes are).
+ */
+export function emitAborted(ctx: SchedulerContext, jobId: string, runIds: readonly string[]): void {
+  for (const runId of runIds) ctx.events.emit('run:finished', { jobId, runId, status: 'ABORTED', reason: 'cancelled' });
 }

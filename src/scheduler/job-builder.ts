@@ -1,10 +1,11 @@
 import { OptionsError } from '../errors.js';
 import { JobStatus } from '../status.js';
-import type { Json, JobRecord } from '../storage/records.js';
+import type { JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
 import {
   buildGrid,
   buildSelection,
+  checkStepFiles,
   cleanupOnError,
   gridJson,
   mergeEnv,
@@ -47,6 +48,7 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
   return cleanupOnError(
     async () => {
       const pipeline = await readPipelineFromSnapshot(o.snapshots, snapshot.id, spec.pipeline);
+      await checkStepFiles(o.snapshots, snapshot.id, spec.pipeline, pipeline);
       for (const w of pipeline.warnings) o.logger.warn(w, { pipeline: spec.pipeline });
       const grid = await buildGrid(pipeline, spec.parameters ?? { from: 'auto' }, o.snapshots, snapshot.id, {
         allowNewParameters: spec.allowNewParameters ?? false,
@@ -54,7 +56,7 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
       });
       const selection = buildSelection(grid, spec.selection);
       const environments = await pinEnvironments(o.environments, pipeline);
-      const cron = (schedule as { type: string }).type === 'cron';
+      const cron = schedule.type === 'cron';
       const record: JobRecord = {
         id: newId(),
         projectId,
@@ -64,15 +66,16 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
         pipeline,
         environments,
         grid: gridJson(grid),
-        selection: spec.selection === undefined || spec.selection === 'all' ? null : (selection.toJSON() as unknown as Json),
-        schedule: schedule as unknown as Json,
+        selection: spec.selection === undefined || spec.selection === 'all' ? null : selection.toJSON(),
+        schedule,
         envVars,
-        options: options as Json,
+        options,
         counters: { PENDING: 0, STARTED: 0, SUCCESS: 0, FAILURE: 0, ABORTED: 0 },
         batchCount: 0,
         runCount: 0,
         // A cron job watches its schedule from its creation (a draft: from its confirmation).
         scheduleCursor: cron && !spec.draft ? now : null,
+        bufferedOccurrence: null,
         maxConcurrentRuns: options.maxConcurrentRuns ?? 0,
         createdAt: now,
         updatedAt: now,

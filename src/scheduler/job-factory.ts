@@ -1,4 +1,6 @@
 import { realpath } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { validateJobEnv } from '../run/step-environment.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { EnvironmentResolver, PinnedEnvironment } from '../environment.js';
 import { OptionsError, PipelineJobsError } from '../errors.js';
@@ -6,7 +8,7 @@ import { ParameterGrid, GridSelection, readFromSnapshot } from '../parameters/in
 import { parsePipeline } from '../pipeline/load.js';
 import type { Pipeline } from '../pipeline/model.js';
 import type { Snapshots } from '../snapshot/port.js';
-import type { Json } from '../storage/records.js';
+import type { GridDefinition } from '../parameters/types.js';
 import type { ParametersInput, SelectionInput } from './types.js';
 
 /** Reads the pipeline file from the snapshot (never from the live tree). */
@@ -74,18 +76,42 @@ export async function pinEnvironments(resolver: EnvironmentResolver | undefined,
 export function mergeEnv(env: { project?: Record<string, string>; pipeline?: Record<string, string>; job?: Record<string, string> } | undefined): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const layer of ['project', 'pipeline', 'job'] as const) {
-    for (const [k, v] of Object.entries(env?.[layer] ?? {})) {
-      if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-        throw new OptionsError('JOB_BAD_ENV', 'Environment variables need a valid name and a string value', {
-          path: `env.${layer}.${k}`,
-          value: v,
-          hint: 'Names are letters, digits and _ (not starting with a digit); values are strings',
-        });
-      }
-      merged[k] = v;
-    }
+    const vars = env?.[layer];
+    if (vars === undefined) continue;
+    // The run module's validator, the one every run applies: what it would refuse at run
+    // time (reserved ORCHEST_* / PIPELINE_JOBS_* names, NUL, `=`) is refused here.
+    validateJobEnv(vars, `env.${layer}`);
+    Object.assign(merged, vars);
   }
   return merged;
+}
+
+/**
+ * Refuses a pipeline whose steps name files the snapshot does not hold (every run would
+ * fail on them). `file_path` is relative to the pipeline file's folder; a step without a
+ * file (`''`, run by a function executor) is fine.
+ */
+export async function checkStepFiles(snapshots: Snapshots, snapshotId: string, pipelinePath: string, pipeline: Pipeline): Promise<void> {
+  const folder = posix.dirname(pipelinePath);
+  for (const step of pipeline.steps) {
+    if (step.file_path === '') continue;
+    const at = `steps.${step.uuid}.file_path`;
+    const file = posix.normalize(posix.join(folder, step.file_path));
+    if (posix.isAbsolute(step.file_path) || file === '..' || file.startsWith('../')) {
+      throw new OptionsError('JOB_STEP_FILE_OUTSIDE', `The file of step "${step.title || step.uuid}" is outside the project`, { path: at, value: step.file_path, hint: 'Give a path inside the project, relative to the pipeline file\'s folder' });
+    }
+    try {
+      await snapshots.readFile(snapshotId, file);
+    } catch (cause) {
+      if ((cause as { code?: string }).code !== 'SNAPSHOT_FILE_NOT_FOUND') throw cause;
+      throw new OptionsError('JOB_STEP_FILE_NOT_FOUND', `The file of step "${step.title || step.uuid}" is not in the project snapshot`, {
+        path: at,
+        value: step.file_path,
+        hint: 'file_path is relative to the pipeline file\'s folder; ignored files (.gitignore) are not in snapshots',
+        cause,
+      });
+    }
+  }
 }
 
 /** The host's project id, or one derived from the directory's real path. */
@@ -105,9 +131,9 @@ export function newId(): string {
   return randomUUID();
 }
 
-/** The grid's JSON form typed as storage JSON. */
-export function gridJson(grid: ParameterGrid): Json {
-  return grid.toJSON() as unknown as Json;
+/** The grid's JSON form, as a job record keeps it. */
+export function gridJson(grid: ParameterGrid): GridDefinition {
+  return grid.toJSON();
 }
 
 /** Rethrows with the snapshot cleaned up: bad input changes no state. */

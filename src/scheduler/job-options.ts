@@ -1,5 +1,6 @@
 import { OptionsError } from '../errors.js';
-import type { JobRecord } from '../storage/records.js';
+import { type ResolvedRunSettings, type RunOverrides, resolveRunSettings } from '../run/options.js';
+import { FailurePolicy, KeepWorkingCopy, LogErrorPolicy, LogOverflowPolicy } from '../run/status.js';
 import type { JobOptions } from './types.js';
 
 const KNOWN = new Set([
@@ -31,10 +32,6 @@ export function checkJobOptions(input: JobOptions): JobOptions {
   };
   count('maxRetainedRuns', true);
   count('maxConcurrentRuns');
-  count('maxParallelism');
-  count('retries');
-  count('stepTimeoutMs');
-  count('runTimeoutMs');
   const oneOf = (key: keyof JobOptions, values: string[]): void => {
     const v = input[key];
     if (v !== undefined && !values.includes(v as string)) {
@@ -42,26 +39,40 @@ export function checkJobOptions(input: JobOptions): JobOptions {
     }
   };
   oneOf('onInterrupted', ['fail', 'rerun']);
-  oneOf('failurePolicy', ['fail-fast', 'continue']);
-  oneOf('keepWorkingCopy', ['never', 'always', 'on-failure']);
   if (input.keepLogs !== undefined && typeof input.keepLogs !== 'boolean') {
     throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `keepLogs` to be true or false', { path: 'options.keepLogs', value: input.keepLogs });
   }
-  if (input.outputs !== undefined && (!Array.isArray(input.outputs) || input.outputs.some((x) => typeof x !== 'string'))) {
-    throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `outputs` to be a list of glob patterns', { path: 'options.outputs', value: input.outputs });
-  }
+  // What a run does with them is checked by the run module's own validator, the one
+  // every run applies: refused here, at creation or update, instead of failing each run.
+  resolveRunSettings(runOverridesOf(input), VALIDATION_BASE, 'options');
   return structuredClone(input);
 }
 
-/** The job's options without the internal buffered occurrence of the `queue` overlap policy. */
-export function optionsOf(job: JobRecord): JobOptions {
-  const options = { ...((job.options ?? {}) as JobOptions & { bufferedOccurrence?: number }) };
-  delete options.bufferedOccurrence;
-  return options;
+/** The executor overrides of a job's options (what `RunExecutor` checks and applies per run). */
+export function runOverridesOf(o: JobOptions): RunOverrides {
+  return {
+    ...(o.failurePolicy === undefined ? {} : { failurePolicy: o.failurePolicy }),
+    ...(o.maxParallelism === undefined ? {} : { maxParallelism: o.maxParallelism }),
+    ...(o.retries === undefined ? {} : { retries: o.retries }),
+    ...(o.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: o.stepTimeoutMs }),
+    ...(o.runTimeoutMs === undefined ? {} : { runTimeoutMs: o.runTimeoutMs }),
+    ...(o.outputs === undefined ? {} : { outputs: o.outputs }),
+    ...(o.keepWorkingCopy === undefined ? {} : { keepWorkingCopy: o.keepWorkingCopy }),
+  };
 }
 
-/** The occurrence a `queue` job buffered while its previous batch ran, or `null`. */
-export function bufferedOf(job: JobRecord): number | null {
-  const v = (job.options as { bufferedOccurrence?: unknown } | null)?.bufferedOccurrence;
-  return typeof v === 'number' ? v : null;
-}
+/** Valid settings the overrides are checked on top of (only what a job sets is checked). */
+const VALIDATION_BASE: ResolvedRunSettings = Object.freeze({
+  maxParallelism: Infinity,
+  failurePolicy: FailurePolicy.FAIL_FAST,
+  retries: Object.freeze({ limit: 0, delayMs: 1000, factor: 2, maxDelayMs: 60_000 }),
+  stepTimeoutMs: Infinity,
+  runTimeoutMs: Infinity,
+  gracePeriodMs: 10_000,
+  keepWorkingCopy: KeepWorkingCopy.NEVER,
+  outputs: Object.freeze([]),
+  maxLogBytes: 10 * 1024 * 1024,
+  logOverflow: LogOverflowPolicy.TRUNCATE,
+  onLogError: LogErrorPolicy.FAIL,
+  steps: Object.freeze({}),
+});

@@ -1,13 +1,13 @@
 import { TypedEmitter } from '../events.js';
-import { NotFoundError, OptionsError } from '../errors.js';
+import { JobStateError, NotFoundError, OptionsError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
 import type { JobFilter, RunFilter, StorageEvent } from '../storage/port.js';
-import type { Json, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
+import type { JobPatch, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
 import { resumeIncompleteBatches, startBatch } from './batches.js';
 import { GridCache, type SchedulerContext, keyedLock } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { duplicateSpec } from './duplicate.js';
-import { finishJobIfDone } from './finish.js';
+import { emitAborted, finishJobIfDone } from './finish.js';
 import { buildJobRecord, type BuiltJob } from './job-builder.js';
 import { applyUpdate } from './job-update.js';
 import { assertAllowed } from './lifecycle.js';
@@ -20,6 +20,7 @@ import { ScheduleCache, isCron } from './schedule-adapter.js';
 import { TimerLoop } from './timer-loop.js';
 import type { Job, JobSpec, JobUpdate, Run, SchedulerEvents } from './types.js';
 import { toJob, toRun } from './views.js';
+import { Waiters } from './waiters.js';
 
 /**
  * Jobs, schedules, batches and their policies: Orchest's Jobs page as an API. Runs wait
@@ -36,8 +37,12 @@ export class JobScheduler {
   readonly #events: TypedEmitter<SchedulerEvents>;
   readonly #ctx: SchedulerContext;
   readonly #unwire: () => void;
+  readonly #waiters: Waiters;
   #started = false;
+  #starting: Promise<void> | undefined;
   #stopped = false;
+  /** Background work not tied to a run (timer processing, polls, notifications): `stop()` waits for it. */
+  readonly #background = new Set<Promise<unknown>>();
   #lastRescan = Number.NEGATIVE_INFINITY;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => Promise<void>) | undefined;
@@ -69,18 +74,23 @@ export class JobScheduler {
         await this.#afterRun(run, stored);
       },
       onError: fail,
-      onPoll: () => this.#poll(),
+      onPoll: () => this.#track(this.#poll()),
     });
     const timer = new TimerLoop(o.clock, o.maxSleepMs, (ids) => {
       // One after another, in due order: started all at once, their awaits interleave and
       // the first batch is written only after every due job was read and planned.
-      void (async () => {
-        for (const id of ids) await processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
-      })();
+      void this.#track(
+        (async () => {
+          for (const id of ids) await processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
+        })(),
+      );
     });
     this.#ctx = { o, events: this.#events, timer, dispatcher, grids: new GridCache(o.maxRunsPerBatch), schedules: new ScheduleCache(), lock, fail };
     ctxRef.ctx = this.#ctx;
     this.#unwire = wireExecutorEvents(this.#ctx);
+    this.#waiters = new Waiters(o.storage, o.clock, o.pollMs, fail);
+    // An end seen in this process is checked at once; other processes' ends by the poll.
+    for (const e of ['run:finished', 'job:finished', 'job:deleted'] as const) this.#events.on(e, () => this.#waiters.check());
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -94,26 +104,56 @@ export class JobScheduler {
    * every job (occurrences missed while no process ran follow their missed policy).
    */
   async start(): Promise<void> {
-    if (this.#started) return;
     if (this.#stopped) throw new OptionsError('SCHEDULER_STOPPED', 'A stopped scheduler cannot be started again', { hint: 'Create a new JobScheduler' });
-    this.#started = true;
-    // A handle, not a timer of the scheduler's logic: it only keeps Node running.
-    if (this.#o.keepAlive) this.#keepAlive = setInterval(() => undefined, 2 ** 30);
-    await this.#o.storage.init();
-    if (this.#o.storage.subscribe) this.#unsubscribe = await this.#o.storage.subscribe((e) => this.#onStorageEvent(e));
-    this.#ctx.timer.start();
-    await this.#poll();
-    this.#ctx.dispatcher.start();
+    if (this.#started) return;
+    // Concurrent calls share one attempt; a failed attempt leaves nothing behind and can be retried.
+    this.#starting ??= this.#startOnce().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  /** All or nothing: on a failure everything started so far is undone before it rethrows. */
+  async #startOnce(): Promise<void> {
+    try {
+      await this.#o.storage.init();
+      if (this.#o.storage.subscribe) this.#unsubscribe = await this.#o.storage.subscribe((e) => this.#onStorageEvent(e));
+      await this.#poll();
+      if (this.#stopped) return; // stop() was called meanwhile: it wins
+      this.#ctx.timer.start();
+      this.#ctx.dispatcher.start();
+      // A handle, not a timer of the scheduler's logic: it only keeps Node running.
+      if (this.#o.keepAlive) this.#keepAlive = setInterval(() => undefined, 2 ** 30);
+      this.#started = true;
+    } catch (error) {
+      this.#ctx.timer.stop();
+      this.#ctx.dispatcher.stopClaiming();
+      const unsubscribe = this.#unsubscribe;
+      this.#unsubscribe = undefined;
+      await unsubscribe?.().catch((e: unknown) => this.#o.logger.warn('unsubscribing after a failed start failed', { error: e }));
+      throw error;
+    }
+  }
+
+  /** Keeps `work` in the set `stop()` waits for until it settles. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#background.add(work);
+    void work.then(
+      () => this.#background.delete(work),
+      () => this.#background.delete(work),
+    );
+    return work;
   }
 
   /** Reacts at once to what other processes did (when the storage can tell). */
   #onStorageEvent(e: StorageEvent): void {
     if (this.#stopped) return;
+    this.#waiters.check();
     const { dispatcher } = this.#ctx;
     if (e.type === 'runs-pending') dispatcher.wake();
-    else if (e.type === 'cancel') void dispatcher.heartbeat();
+    else if (e.type === 'cancel') void this.#track(dispatcher.heartbeat());
     else if (e.jobId === undefined) this.#lastRescan = Number.NEGATIVE_INFINITY;
-    else processJob(this.#ctx, e.jobId).catch((err: unknown) => this.#ctx.fail(err, `processing job ${e.jobId}`));
+    else void this.#track(processJob(this.#ctx, e.jobId).catch((err: unknown) => this.#ctx.fail(err, `processing job ${e.jobId}`)));
   }
 
   /**
@@ -132,6 +172,11 @@ export class JobScheduler {
       if ((await Promise.race([this.#ctx.dispatcher.onIdle().then(() => 'idle' as const), timeout])) === 'timeout') this.#ctx.dispatcher.abortAll('cancelled');
     }
     await this.#ctx.dispatcher.onIdle();
+    await this.#starting?.catch(() => undefined); // a failed start was reported to its caller
+    // Timer processing, polls and notification handling started before the stop end first.
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    await this.#ctx.dispatcher.onIdle();
+    await this.#waiters.close(new JobStateError('SCHEDULER_STOPPED', 'The scheduler stopped while this was waited for', { hint: 'Wait on a scheduler that runs' }));
     this.#unwire();
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
@@ -224,20 +269,29 @@ export class JobScheduler {
     const done = await this.#o.storage.updateJob(jobId, { status: JobStatus.ABORTED, finishedAt: now }, { status: [job.status], version: job.version }, now);
     if (!done) return this.cancelJob(jobId);
     this.#ctx.timer.set(jobId, undefined);
-    const { flagged } = await this.#o.storage.cancelRuns({ jobId }, now);
+    const { flagged, aborted } = await this.#o.storage.cancelRuns({ jobId }, now);
     for (const id of flagged) this.#ctx.dispatcher.abort(id, 'cancelled');
+    emitAborted(this.#ctx, jobId, aborted);
     this.#events.emit('job:finished', { jobId, status: JobStatus.ABORTED });
     return this.#view(jobId);
   }
 
   /**
    * Deletes a job with its runs, their logs (unless `keepLogs`), artifacts and kept
-   * working copies, and its snapshot when no other job uses it. A run of it still
-   * stopping in this process is awaited first.
+   * working copies, and its snapshot when no other job uses it. A cancelled job whose runs are still stopping is refused (`JobStateError`
+   * `JOB_RUNS_STOPPING`): nothing of a run may be written after its job is gone. Wait
+   * with `waitForRun` (or `onIdle` in the process that runs them) and delete again.
    */
   async deleteJob(jobId: string, options: { keepLogs?: boolean } = {}): Promise<void> {
     const job = await this.#require(jobId);
     assertAllowed('delete', job.status, isCron(job), jobId);
+    if (job.counters.STARTED > 0 || job.counters.PENDING > 0) {
+      throw new JobStateError('JOB_RUNS_STOPPING', `Job "${jobId}" still has ${job.counters.STARTED + job.counters.PENDING} run(s) stopping`, {
+        path: 'counters',
+        value: { STARTED: job.counters.STARTED, PENDING: job.counters.PENDING },
+        hint: 'Wait until its runs have ended (waitForRun, or onIdle in the process running them), then delete it',
+      });
+    }
     const runIds = await this.#o.storage.deleteJob(jobId);
     this.#ctx.timer.set(jobId, undefined);
     this.#ctx.grids.forget(jobId);
@@ -298,6 +352,7 @@ export class JobScheduler {
     }
     const { flagged, aborted } = await this.#o.storage.cancelRuns({ runIds: [runId] }, this.#o.clock.now());
     for (const id of flagged) this.#ctx.dispatcher.abort(id, 'cancelled');
+    emitAborted(this.#ctx, run.jobId, aborted);
     if (aborted.length > 0) await this.#afterRun(run, true);
   }
 
@@ -312,21 +367,39 @@ export class JobScheduler {
     await this.#o.storage.deleteRuns(run.jobId, { runIds: [runId] });
   }
 
-  /** Resolves when the job reaches an end state (or is deleted). */
+  /**
+   * Resolves when the job reaches an end state, as storage says: whichever process ended
+   * it (each process reads the waited jobs again on its events, on storage notifications
+   * and every `pollMs` of its clock). Rejects with `NotFoundError` (`JOB_NOT_FOUND`) when
+   * the job does not exist or is deleted meanwhile, with `JobStateError`
+   * (`SCHEDULER_NOT_STARTED`) on a scheduler not started, (`SCHEDULER_STOPPED`) when it
+   * stops meanwhile, and with the signal's reason when `signal` aborts.
+   */
   async waitForJob(jobId: string, signal?: AbortSignal): Promise<Job> {
-    const ended = this.#events.once('job:finished', (p) => p.jobId === jobId, signal);
-    const job = await this.#require(jobId);
-    if (isEndState(job.status)) return toJob(job, this.#ctx.grids);
-    await ended;
-    return this.#view(jobId);
+    this.#assertRunning('waitForJob');
+    await this.#require(jobId);
+    return toJob(await this.#waiters.job(jobId, signal), this.#ctx.grids);
   }
 
-  /** Resolves when the run ends. */
+  /**
+   * Resolves when the run ends, as storage says, in any process (see {@link waitForJob};
+   * `RUN_NOT_FOUND` when the run does not exist or is deleted meanwhile).
+   */
   async waitForRun(runId: string, signal?: AbortSignal): Promise<Run> {
-    const ended = this.#events.once('run:finished', (p) => p.runId === runId, signal);
-    const run = await this.#requireRun(runId);
-    if (!isEndState(run.status)) await ended;
-    return (await this.getRun(runId))!;
+    this.#assertRunning('waitForRun');
+    await this.#requireRun(runId);
+    const run = await this.#waiters.run(runId, signal);
+    return toRun(run, await this.#o.storage.getStepStates(runId));
+  }
+
+  #assertRunning(what: string): void {
+    if (!this.#started || this.#stopped) {
+      throw new JobStateError(this.#stopped ? 'SCHEDULER_STOPPED' : 'SCHEDULER_NOT_STARTED', `${what} needs a started scheduler`, {
+        path: 'scheduler',
+        value: this.#stopped ? 'stopped' : 'not started',
+        hint: this.#stopped ? 'Wait on a scheduler that runs' : 'Call `await scheduler.start()` first',
+      });
+    }
   }
 
   /** Resolves when this process runs nothing and claims nothing. */
@@ -337,7 +410,7 @@ export class JobScheduler {
   async #afterRun(run: RunRecord, stored: boolean): Promise<void> {
     const job = await this.#o.storage.getJob(run.jobId);
     if (!job) return;
-    const retain = (job.options as { maxRetainedRuns?: number | null } | null)?.maxRetainedRuns;
+    const retain = job.options.maxRetainedRuns;
     if (stored && typeof retain === 'number') {
       await purgeRuns(this.#ctx, await this.#o.storage.deleteRuns(job.id, { keepLatest: retain }), keepsLogs(job));
     }
@@ -346,7 +419,7 @@ export class JobScheduler {
   }
 
   async #poll(): Promise<void> {
-    const requeue = (job: JobRecord): boolean => (job.options as { onInterrupted?: string } | null)?.onInterrupted === 'rerun';
+    const requeue = (job: JobRecord): boolean => job.options.onInterrupted === 'rerun';
     for (const r of await this.#o.storage.recoverExpiredRuns(requeue, this.#o.clock.now())) {
       this.#o.logger.warn('a run whose process died was recovered', { runId: r.run.id, outcome: r.outcome });
       await recoverRunProcesses(this.#ctx, r.run, r.outcome);
@@ -389,9 +462,9 @@ export class JobScheduler {
 }
 
 /** On confirm, a `now` schedule means the moment of confirmation, and a cron schedule starts then. */
-function confirmPatch(job: JobRecord, now: number): { schedule?: Json; scheduleCursor?: number } {
-  const s = job.schedule as { type?: string } | null;
-  if (s?.type === 'now') return { schedule: { ...(s as Record<string, Json>), at: now } };
-  if (s?.type === 'cron') return { scheduleCursor: now };
+function confirmPatch(job: JobRecord, now: number): JobPatch {
+  const s = job.schedule;
+  if (s.type === 'now') return { schedule: { ...s, at: now } };
+  if (s.type === 'cron') return { scheduleCursor: now };
   return {};
 }

@@ -1,13 +1,13 @@
 import { keepsLogs, purgeRuns } from './purge.js';
 import { JobStateError } from '../errors.js';
 import { isEndState } from '../status.js';
-import type { Json, JobPatch, JobRecord } from '../storage/records.js';
+import type { JobPatch, JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
 import { buildGrid, buildSelection, gridJson, mergeEnv } from './job-factory.js';
 import { checkJobOptions } from './job-options.js';
 import { assertUpdatable } from './lifecycle.js';
 import { isCron } from './schedule-adapter.js';
-import type { JobOptions, JobUpdate } from './types.js';
+import type { JobUpdate } from './types.js';
 
 /**
  * Applies an explicit patch (an absent field is unchanged) as the lifecycle table
@@ -26,19 +26,18 @@ export async function applyUpdate(ctx: SchedulerContext, job: JobRecord, update:
   }
   if (update.env !== undefined) patch.envVars = mergeEnv({ job: update.env });
   if (update.maxRetainedRuns !== undefined) {
-    const options = checkJobOptions({ ...(job.options as JobOptions), maxRetainedRuns: update.maxRetainedRuns });
-    patch.options = options as Json;
+    patch.options = checkJobOptions({ ...job.options, maxRetainedRuns: update.maxRetainedRuns });
   }
   if (update.schedule !== undefined) {
     const schedule = ctx.schedules.normalize(update.schedule, now);
-    if (isCron(job) !== ((schedule as { type: string }).type === 'cron') && job.status !== 'DRAFT') {
+    if (isCron(job) !== (schedule.type === 'cron') && job.status !== 'DRAFT') {
       throw new JobStateError('JOB_FIELD_NOT_UPDATABLE', 'A started job cannot switch between one-off and cron', {
         path: 'schedule.type',
-        value: (schedule as { type: string }).type,
+        value: schedule.type,
         hint: 'Duplicate the job with the other kind of schedule instead',
       });
     }
-    patch.schedule = schedule as unknown as Json;
+    patch.schedule = schedule;
     // The new schedule starts from now: nothing of it before the edit is caught up.
     if (job.status !== 'DRAFT') patch.scheduleCursor = now;
   }
@@ -50,7 +49,7 @@ export async function applyUpdate(ctx: SchedulerContext, job: JobRecord, update:
   }
   if (update.selection !== undefined) {
     const selection = buildSelection(grid, update.selection);
-    patch.selection = update.selection === 'all' ? null : (selection.toJSON() as unknown as Json);
+    patch.selection = update.selection === 'all' ? null : selection.toJSON();
   } else if (patch.grid !== undefined) {
     buildSelection(grid, 'all'); // "all" of the new grid must still fit in one batch
   }

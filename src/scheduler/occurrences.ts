@@ -1,11 +1,10 @@
 import { JobStatus } from '../status.js';
 import type { SkipInput } from '../storage/port.js';
 import type { JobRecord, SkipReason } from '../storage/records.js';
-import { type Decision, isOneOff } from './schedule-adapter.js';
+import { type Decision, isOneOff, scheduleOf } from './schedule-adapter.js';
 import { startBatch } from './batches.js';
 import type { SchedulerContext } from './context.js';
-import { finishJobIfDone } from './finish.js';
-import { bufferedOf, optionsOf } from './job-options.js';
+import { emitAborted, finishJobIfDone } from './finish.js';
 
 /** Statuses in which a job's schedule is watched. */
 export const WATCHED: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
@@ -63,21 +62,21 @@ async function fire(ctx: SchedulerContext, job: JobRecord, d: Decision): Promise
   const overlap = oneOff ? 'allow' : overlapPolicyOf(job);
   if (busy && overlap === 'skip') return 'overlap';
   if (busy && overlap === 'queue') {
-    const buffered = bufferedOf(job);
-    if (buffered !== null) return 'overlap';
+    if (job.bufferedOccurrence !== null) return 'overlap';
     // If another process changed the job meanwhile, the cursor did not move and the
     // occurrence is planned again on the next pass.
     await ctx.o.storage.updateJob(
       job.id,
-      { options: { ...(job.options as object), bufferedOccurrence: d.at }, scheduleCursor: d.at },
+      { bufferedOccurrence: d.at, scheduleCursor: d.at },
       { status: [job.status], version: job.version },
       ctx.o.clock.now(),
     );
     return undefined;
   }
   if (busy && overlap === 'cancel-previous') {
-    const { flagged } = await ctx.o.storage.cancelRuns({ jobId: job.id }, ctx.o.clock.now());
+    const { flagged, aborted } = await ctx.o.storage.cancelRuns({ jobId: job.id }, ctx.o.clock.now());
     for (const id of flagged) ctx.dispatcher.abort(id, 'overlap');
+    emitAborted(ctx, job.id, aborted);
   }
   await startBatch(
     ctx,
@@ -95,13 +94,14 @@ export async function startBuffered(ctx: SchedulerContext, jobId: string): Promi
   await ctx.lock(jobId, async () => {
     const job = await ctx.o.storage.getJob(jobId);
     if (!job || job.status !== JobStatus.STARTED) return;
-    const at = bufferedOf(job);
+    const at = job.bufferedOccurrence;
     if (at === null || job.counters.PENDING + job.counters.STARTED > 0) return;
-    const cleared = await ctx.o.storage.updateJob(job.id, { options: optionsOf(job) as never }, { status: [JobStatus.STARTED], version: job.version }, ctx.o.clock.now());
+    const cleared = await ctx.o.storage.updateJob(job.id, { bufferedOccurrence: null }, { status: [JobStatus.STARTED], version: job.version }, ctx.o.clock.now());
     if (cleared) await startBatch(ctx, cleared, 'schedule', at, [JobStatus.STARTED]);
   });
 }
 
 function overlapPolicyOf(job: JobRecord): string {
-  return ((job.schedule as { overlap?: string } | null)?.overlap ?? 'allow') as string;
+  const schedule = scheduleOf(job);
+  return schedule.type === 'cron' ? schedule.overlap : 'allow';
 }

@@ -4,7 +4,7 @@ import type { RunRequest } from '../run/request.js';
 import type { RunResult } from '../run/result.js';
 import type { Snapshots } from '../snapshot/port.js';
 import type { BatchRecord, JobRecord, RunRecord } from '../storage/records.js';
-import type { JobOptions } from './types.js';
+import { runOverridesOf } from './job-options.js';
 
 /**
  * What the scheduler needs from a run executor: `RunExecutor` is it. A host may wrap it
@@ -38,7 +38,6 @@ export type RunRequestLike = RunRequest;
 
 /** Builds the executor request of a claimed run from its job and batch. */
 export function runRequestOf(job: JobRecord, batch: BatchRecord, run: RunRecord, snapshots: Snapshots): RunRequestLike {
-  const o = (job.options ?? {}) as JobOptions;
   return {
     runId: run.id,
     // The claim count: it marks this execution's processes apart from a dead earlier one's.
@@ -50,14 +49,6 @@ export function runRequestOf(job: JobRecord, batch: BatchRecord, run: RunRecord,
     source: { snapshots, snapshotId: job.snapshotId },
     env: { ...batch.envVars },
     environments: job.environments,
-    options: {
-      ...(o.failurePolicy === undefined ? {} : { failurePolicy: o.failurePolicy }),
-      ...(o.maxParallelism === undefined ? {} : { maxParallelism: o.maxParallelism }),
-      ...(o.retries === undefined ? {} : { retries: o.retries }),
-      ...(o.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: o.stepTimeoutMs }),
-      ...(o.runTimeoutMs === undefined ? {} : { runTimeoutMs: o.runTimeoutMs }),
-      ...(o.outputs === undefined ? {} : { outputs: o.outputs }),
-      ...(o.keepWorkingCopy === undefined ? {} : { keepWorkingCopy: o.keepWorkingCopy }),
-    },
+    options: runOverridesOf(job.options),
   };
 }

@@ -8,7 +8,7 @@ export type Decision =
   | { action: 'skip'; at: number; lastAt: number; count: number; reason: SkipReason };
 
 export function scheduleOf(job: JobRecord): NormalizedSchedule {
-  return job.schedule as unknown as NormalizedSchedule;
+  return job.schedule;
 }
 
 export function isCron(job: JobRecord): boolean {

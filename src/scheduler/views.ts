@@ -1,6 +1,5 @@
 import type { JobRecord, RunRecord, StepStateRecord } from '../storage/records.js';
 import type { GridCache } from './context.js';
-import { optionsOf } from './job-options.js';
 import type { Job, Run } from './types.js';
 
 /** The API view of a stored job. */
@@ -14,9 +13,9 @@ export function toJob(r: JobRecord, grids: GridCache): Job {
     snapshotId: r.snapshotId,
     pipeline: r.pipeline,
     environments: r.environments,
-    schedule: r.schedule as unknown as Job['schedule'],
+    schedule: r.schedule,
     envVars: r.envVars,
-    options: optionsOf(r),
+    options: structuredClone(r.options),
     counters: { ...r.counters },
     gridSize: grid.size,
     selectedRuns: selection.count,

@@ -1,3 +1,4 @@
+import type { GridDefinition, GridSelectionJSON } from '../parameters/types.js';
 import type { JobStatus, RunState } from '../status.js';
 import type {
   BatchRecord,
@@ -64,10 +65,22 @@ export interface Storage {
    * Writes a chunk of a batch's runs (PENDING) and counts them in the job's counters.
    * Idempotent per `(jobId, batchIndex, indexInBatch)`, so an interrupted batch can be
    * resumed from `writtenRuns`.
+   *
+   * Compare-and-set on the job's status, in the same transaction: only a job in
+   * PENDING, STARTED or PAUSED gets runs. For a job that ended (SUCCESS, FAILURE,
+   * ABORTED) it writes nothing, closes the batch (its `runCount` becomes its
+   * `writtenRuns`, so it is never listed as incomplete again) and resolves `false`;
+   * otherwise it resolves `true`. A chunk racing `updateJob(..., {status: 'ABORTED'})`
+   * is either written before the end (and then ended by the `cancelRuns` that follows
+   * it) or refused. Throws `STORAGE_NOT_FOUND` (no such batch), `STORAGE_INVALID_INPUT`
+   * (an index beyond the batch) or `STORAGE_DUPLICATE_ID`, changing nothing.
    */
-  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void>;
+  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean>;
   getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined>;
-  /** Batches whose runs are not all written (a process died while writing them). */
+  /**
+   * Batches whose runs are not all written (a process died while writing them), of jobs
+   * that have not ended: a batch of an ended job is never resumed.
+   */
   listIncompleteBatches(): Promise<BatchRecord[]>;
   /**
    * Records skipped occurrences; a skip with the same reason as the job's last ledger
@@ -181,6 +194,16 @@ export interface CreateBatchInput {
   /** Required for a schedule trigger (the claim key); `null` for manual. */
   occurrenceAt: number | null;
   runCount: number;
+  /**
+   * The grid the batch runs (what `runCount` was counted from), recorded with the batch.
+   * @default the job's grid in the same transaction
+   */
+  grid?: GridDefinition;
+  /**
+   * The selection the batch runs; `null`: all of `grid`.
+   * @default the job's selection in the same transaction
+   */
+  selection?: GridSelectionJSON | null;
   expectStatus: readonly JobStatus[];
   /**
    * Job fields to set in the same transaction (e.g. `status: STARTED`, `scheduleCursor`);

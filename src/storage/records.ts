@@ -1,8 +1,11 @@
 import type { PinnedEnvironment } from '../environment.js';
+import type { GridDefinition, GridSelectionJSON } from '../parameters/types.js';
 import type { Pipeline, RunParameters } from '../pipeline/model.js';
+import type { NormalizedSchedule } from '../schedule/types.js';
+import type { JobOptions } from '../scheduler/types.js';
 import type { JobStatus, RunState } from '../status.js';
 
-/** JSON data the storage keeps without looking inside (grid, schedule, options). */
+/** JSON data the storage keeps without looking inside (an executor's process info). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Runs of a job per status. The job's end status comes from these, never from retained runs. */
@@ -25,22 +28,27 @@ export interface JobRecord {
   readonly pipeline: Pipeline;
   readonly environments: Readonly<Record<string, PinnedEnvironment>>;
   /** The parameter grid definition (see `ParameterGrid.toJSON`). */
-  readonly grid: Json;
+  readonly grid: GridDefinition;
   /** Selected grid indices, as sorted `[start, end)` ranges; `null` means all. */
-  readonly selection: Json;
+  readonly selection: GridSelectionJSON | null;
   /** The normalised schedule. */
-  readonly schedule: Json;
+  readonly schedule: NormalizedSchedule;
   /** Environment variables given to every step (project < pipeline < job, already merged). */
   readonly envVars: Readonly<Record<string, string>>;
-  /** Execution and retention options (see `JobOptions`). */
-  readonly options: Json;
+  /** Execution and retention options, exactly as the user gave them (checked). */
+  readonly options: JobOptions;
   readonly counters: JobCounters;
   /** How many batches were started (the next batch index). */
   readonly batchCount: number;
   /** How many runs were created (the next job-wide run index). */
   readonly runCount: number;
-  /** The last schedule occurrence handled (fired or skipped); the next is strictly after it. */
+  /** Scheduler state: the last schedule occurrence handled (fired or skipped); the next is strictly after it. */
   readonly scheduleCursor: number | null;
+  /**
+   * Scheduler state: the occurrence an `overlap: 'queue'` job holds back while its
+   * previous batch runs (at most one); `null` when none. Never part of `options`.
+   */
+  readonly bufferedOccurrence: number | null;
   /** Per-job cap on runs STARTED at once, across all processes; `0`: none. */
   readonly maxConcurrentRuns: number;
   readonly createdAt: number;
@@ -62,6 +70,7 @@ export type JobPatch = Partial<
     | 'envVars'
     | 'options'
     | 'scheduleCursor'
+    | 'bufferedOccurrence'
     | 'maxConcurrentRuns'
     | 'finishedAt'
   >
@@ -85,6 +94,13 @@ export interface BatchRecord {
   readonly firstRunIndex: number;
   /** The job's environment variables when the batch started (edits apply to later batches). */
   readonly envVars: Readonly<Record<string, string>>;
+  /**
+   * The grid the batch runs, recorded when it was created: a resumed batch writes its
+   * runs from this, never from the job's current (possibly edited) grid.
+   */
+  readonly grid: GridDefinition;
+  /** The selection the batch runs (`null`: all of `grid`), recorded with `grid`. */
+  readonly selection: GridSelectionJSON | null;
   readonly createdAt: number;
 }
 

@@ -6,6 +6,7 @@ import type { ContractContext, StorageContractFactory } from './storage-contract
 import { jobsContract } from './storage-contract/jobs.js';
 import { recoveryContract } from './storage-contract/recovery.js';
 import { runsContract } from './storage-contract/runs.js';
+import { soundnessContract } from './storage-contract/soundness.js';
 
 export type { StorageContractFactory, StorageContractSubject } from './storage-contract/fixtures.js';
 
@@ -62,5 +63,6 @@ export function describeStorageContract(name: string, factory: StorageContractFa
     claimsContract(ctx);
     recoveryContract(ctx);
     runsContract(ctx);
+    soundnessContract(ctx);
   });
 }

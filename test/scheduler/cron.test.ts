@@ -166,6 +166,19 @@ describe('cron jobs', () => {
       ]);
     });
 
+    it('queue: updateJob({ maxRetainedRuns }) with an occurrence buffered works; the buffer is scheduler state, not an option', async () => {
+      const { h, job, hold } = await overlapCase('queue');
+      const updated = await h.scheduler.updateJob(job.id, { maxRetainedRuns: 1 });
+      expect(updated.options).toEqual({ maxRetainedRuns: 1 });
+      expect((await h.storage.getJob(job.id))!.bufferedOccurrence).toBe(Date.parse('2026-03-01T00:20:00.000Z'));
+      hold.open();
+      await h.scheduler.onIdle();
+      await h.clock.flush();
+      await h.scheduler.onIdle();
+      expect((await ledger(h, job.id)).map((r) => [r.action, r.at])).toContainEqual(['started', '2026-03-01T00:20:00.000Z']);
+      expect((await h.storage.getJob(job.id))!.bufferedOccurrence).toBeNull();
+    });
+
     it('cancel-previous aborts the running batch, then starts', async () => {
       const { h, job, hold } = await overlapCase('cancel-previous');
       await h.scheduler.onIdle();

@@ -6,12 +6,13 @@ import { OptionsError, StorageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { silentLogger } from '../../logger.js';
 import type { JobStatus } from '../../status.js';
-import { applyJobPatch, jobCursor, parseIndexCursor, parseJobCursor } from '../memory/helpers.js';
+import { jobCursor, parseIndexCursor, parseJobCursor } from '../shared/cursors.js';
 import type {
   CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage, StorageEvent,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
-import { batchPatch, checkBatchInput, skipChange, updateAllowed } from '../sql/logic.js';
+import { checkBatchInput } from '../shared/checks.js';
+import { applyJobPatch, batchGrid, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
 import { DeltaTally, selectJobs } from './counters.js';
@@ -227,13 +228,13 @@ export class PostgresStorage implements Storage {
       if (!job || !input.expectStatus.includes(job.status)) return undefined;
       const batch: BatchRecord = {
         jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
-        writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, createdAt: input.now,
+        writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, ...batchGrid(job, input), createdAt: input.now,
       };
       // The unique key (job, occurrence) is the claim: a second claimer inserts nothing.
       const inserted = await c.query(
-        `INSERT INTO ${t.batches} (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, created_at)
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8) ON CONFLICT (job_id, occurrence_at) WHERE trigger = 'schedule' DO NOTHING`,
-        [job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), batch.createdAt],
+        `INSERT INTO ${t.batches} (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10) ON CONFLICT (job_id, occurrence_at) WHERE trigger = 'schedule' DO NOTHING`,
+        [job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt],
       );
       if (inserted.rowCount === 0) return undefined;
       const patched = applyJobPatch(job, batchPatch(job, input), input.now);
@@ -246,8 +247,8 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void> {
-    await this.#do('insertRuns', () => this.#runs.insertRuns(jobId, batchIndex, runs, now));
+  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean> {
+    return this.#do('insertRuns', () => this.#runs.insertRuns(jobId, batchIndex, runs, now));
   }
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
@@ -258,7 +259,15 @@ export class PostgresStorage implements Storage {
   }
 
   async listIncompleteBatches(): Promise<BatchRecord[]> {
-    return this.#do('listIncompleteBatches', async () => (await this.#pool.query<BatchRow>(`SELECT * FROM ${this.#t.batches} WHERE written_runs < run_count ORDER BY job_id, batch_index`)).rows.map(toBatch));
+    const t = this.#t;
+    return this.#do('listIncompleteBatches', async () =>
+      (
+        await this.#pool.query<BatchRow>(
+          `SELECT b.* FROM ${t.batches} b JOIN ${t.jobs} j ON j.id = b.job_id
+           WHERE b.written_runs < b.run_count AND j.status IN ('PENDING', 'STARTED', 'PAUSED') ORDER BY b.job_id, b.batch_index`,
+        )
+      ).rows.map(toBatch),
+    );
   }
 
   async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }): Promise<boolean> {

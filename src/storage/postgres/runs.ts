@@ -1,10 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
 import { StorageError } from '../../errors.js';
-import type { RunState } from '../../status.js';
-import { parseIndexCursor } from '../memory/helpers.js';
+import type { JobStatus, RunState } from '../../status.js';
+import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, HeartbeatResult, RecoveredRun, RunFilter, StorageEvent } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkLimit, freshRuns } from '../sql/logic.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, freshRuns } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { DeltaTally, Deltas } from './counters.js';
@@ -29,14 +29,22 @@ export class PgRuns {
     private readonly tally: DeltaTally,
   ) {}
 
-  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void> {
+  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean> {
     const { t } = this;
-    await transaction(this.pool, async (c) => {
+    return transaction(this.pool, async (c) => {
       const { rows } = await c.query<BatchRow>(`SELECT * FROM ${t.batches} WHERE job_id = $1 AND batch_index = $2 FOR UPDATE`, [jobId, batchIndex]);
       if (!rows[0]) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
       const batch = toBatch(rows[0]);
+      // Compare-and-set on the job's status: FOR SHARE waits for an update of the job in
+      // flight (a cancel) and keeps the status from changing until this chunk commits.
+      // Batch row first, then job row: the order deleteJob takes them in.
+      const job = await c.query<{ status: JobStatus }>(`SELECT status FROM ${t.jobs} WHERE id = $1 FOR SHARE`, [jobId]);
+      if (!job.rows[0] || !RUNS_WRITABLE.includes(job.rows[0].status)) {
+        await c.query(`UPDATE ${t.batches} SET run_count = written_runs WHERE job_id = $1 AND batch_index = $2`, [jobId, batchIndex]);
+        return false;
+      }
       const fresh = freshRuns(batch, runs);
-      if (fresh.length === 0) return;
+      if (fresh.length === 0) return true;
       const dup = await c.query<{ id: string }>(`SELECT id FROM ${t.runs} WHERE id = ANY($1::text[]) LIMIT 1`, [fresh.map((r) => r.id)]);
       if (dup.rows[0]) {
         const at = fresh.findIndex((r) => r.id === dup.rows[0]!.id);
@@ -55,6 +63,7 @@ export class PgRuns {
       await addDeltas(c, t, new Map([[jobId, { PENDING: added }]]));
       this.tally.note([jobId]);
       if (added > 0) await this.#notify(c, [{ type: 'runs-pending', jobId }]);
+      return true;
     });
   }
 
@@ -138,7 +147,8 @@ export class PgRuns {
       if (expired.rows.length === 0) return [];
       const runs = expired.rows.map(toRun);
       const jobRows = await c.query<JobRow>(`${selectJobs(t)} WHERE j.id = ANY($1::text[])`, [[...new Set(runs.map((r) => r.jobId))]]);
-      const again = new Map(jobRows.rows.map((row) => [row.id, requeue(toJob(row))]));
+      // An ended job gets no PENDING run back.
+      const again = new Map(jobRows.rows.map((row) => [row.id, RUNS_WRITABLE.includes(row.status as JobStatus) && requeue(toJob(row))]));
       const toQueue = runs.filter((r) => again.get(r.jobId) && !r.cancelRequested);
       const toEnd = runs.filter((r) => !toQueue.includes(r));
       const out: RecoveredRun[] = [];
@@ -223,6 +233,7 @@ export class PgRuns {
   }
 
   async delete(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {
+    checkDeleteRuns(which);
     const { t } = this;
     const victims =
       'runIds' in which

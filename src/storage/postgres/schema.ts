@@ -5,7 +5,7 @@ import { claimFunctionSql } from './claim-sql.js';
 import { transaction } from './pg.js';
 
 /** The schema version this release writes. A database with a higher version is refused. */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> {
   const id = 'TEXT COLLATE "C"';
@@ -69,6 +69,19 @@ function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> 
         -- Run listings walk runs_position (same order): one index less to write on every status change.
         DROP INDEX "${t.schema}".runs_job_id_run_index_idx;
         ${claimFunctionSql(t)}
+      `,
+    },
+    {
+      // Typed records: the queue policy's buffered occurrence leaves the user's options for a
+      // column of its own, and a batch records the grid and selection it runs. A version-2
+      // batch gets its job's grid and selection of now: the best record there is of it.
+      version: 3,
+      sql: `
+        ALTER TABLE ${t.jobs} ADD COLUMN buffered_occurrence BIGINT;
+        UPDATE ${t.jobs} SET buffered_occurrence = (options::jsonb ->> 'bufferedOccurrence')::bigint, options = (options::jsonb - 'bufferedOccurrence')::text
+          WHERE options::jsonb ? 'bufferedOccurrence';
+        ALTER TABLE ${t.batches} ADD COLUMN grid TEXT NOT NULL DEFAULT 'null', ADD COLUMN selection TEXT NOT NULL DEFAULT 'null';
+        UPDATE ${t.batches} b SET grid = j.grid, selection = j.selection FROM ${t.jobs} j WHERE j.id = b.job_id;
       `,
     },
   ];

@@ -36,6 +36,7 @@ export interface JobRow {
   updated_at: Num;
   finished_at: NullableNum;
   version: Num;
+  buffered_occurrence: NullableNum;
 }
 
 export interface RunRow {
@@ -69,6 +70,8 @@ export interface BatchRow {
   written_runs: Num;
   first_run_index: Num;
   env_vars: string;
+  grid: string;
+  selection: string;
   created_at: Num;
 }
 
@@ -99,7 +102,7 @@ export interface StepRow {
 export const JOB_COLUMNS = [
   'id', 'project_id', 'name', 'status', 'snapshot_id', 'pipeline', 'environments', 'grid', 'selection', 'schedule', 'env_vars', 'options',
   'n_pending', 'n_started', 'n_success', 'n_failure', 'n_aborted', 'batch_count', 'run_count', 'schedule_cursor', 'max_concurrent_runs',
-  'created_at', 'updated_at', 'finished_at', 'version',
+  'created_at', 'updated_at', 'finished_at', 'version', 'buffered_occurrence',
 ] as const;
 
 /** Counter column per run status. */
@@ -116,7 +119,7 @@ export function jobValues(job: JobRecord): Array<string | number | null> {
     job.id, job.projectId, job.name, job.status, job.snapshotId, json(job.pipeline), json(job.environments), json(job.grid), json(job.selection),
     json(job.schedule), json(job.envVars), json(job.options),
     job.counters.PENDING, job.counters.STARTED, job.counters.SUCCESS, job.counters.FAILURE, job.counters.ABORTED,
-    job.batchCount, job.runCount, job.scheduleCursor, job.maxConcurrentRuns, job.createdAt, job.updatedAt, job.finishedAt, job.version,
+    job.batchCount, job.runCount, job.scheduleCursor, job.maxConcurrentRuns, job.createdAt, job.updatedAt, job.finishedAt, job.version, job.bufferedOccurrence,
   ];
 }
 
@@ -154,6 +157,7 @@ export function toJob(row: JobRow): JobRecord {
     batchCount: num(row.batch_count),
     runCount: num(row.run_count),
     scheduleCursor: numOrNull(row.schedule_cursor),
+    bufferedOccurrence: numOrNull(row.buffered_occurrence),
     maxConcurrentRuns: num(row.max_concurrent_runs),
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
@@ -196,6 +200,8 @@ export function toBatch(row: BatchRow): BatchRecord {
     writtenRuns: num(row.written_runs),
     firstRunIndex: num(row.first_run_index),
     envVars: parse(row.env_vars, 'env_vars'),
+    grid: parse(row.grid, 'grid'),
+    selection: parse(row.selection, 'selection'),
     createdAt: num(row.created_at),
   };
 }

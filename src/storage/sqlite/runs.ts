@@ -1,10 +1,10 @@
 import type { Clock } from '../../clock.js';
 import { StorageError } from '../../errors.js';
-import type { RunState } from '../../status.js';
-import { parseIndexCursor } from '../memory/helpers.js';
+import type { JobStatus, RunState } from '../../status.js';
+import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkLimit, freshRuns } from '../sql/logic.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, freshRuns } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
@@ -18,14 +18,20 @@ export class SqliteRuns {
     private readonly clock: Clock,
   ) {}
 
-  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): void {
+  insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): boolean {
     const { db } = this;
-    db.write(() => {
+    return db.write(() => {
       const row = db.stmt('SELECT * FROM pj_batches WHERE job_id = ? AND batch_index = ?').get(jobId, batchIndex) as BatchRow | undefined;
       if (!row) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
       const batch = toBatch(row);
+      // Compare-and-set on the job's status, in this write transaction: an ended job's batch is closed.
+      const job = db.stmt('SELECT status FROM pj_jobs WHERE id = ?').get(jobId) as { status: JobStatus } | undefined;
+      if (!job || !RUNS_WRITABLE.includes(job.status)) {
+        db.stmt('UPDATE pj_batches SET run_count = written_runs WHERE job_id = ? AND batch_index = ?').run(jobId, batchIndex);
+        return false;
+      }
       const fresh = freshRuns(batch, runs);
-      if (fresh.length === 0) return;
+      if (fresh.length === 0) return true;
       const insert = db.stmt(
         `INSERT INTO pj_runs (id, job_id, batch_index, grid_index, index_in_batch, run_index, status, parameters, created_at, attempts, cancel_requested, seq)
          VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, 0, 0, ?) ON CONFLICT (job_id, batch_index, index_in_batch) DO NOTHING`,
@@ -46,6 +52,7 @@ export class SqliteRuns {
       }
       db.stmt('UPDATE pj_batches SET written_runs = ? WHERE job_id = ? AND batch_index = ?').run(written, jobId, batchIndex);
       db.addCounters(jobId, { PENDING: added });
+      return true;
     });
   }
 
@@ -58,6 +65,40 @@ export class SqliteRuns {
     return db.write(() => {
       const now = this.clock.now();
       const expires = now + input.leaseMs;
+      const take = db.stmt("UPDATE pj_runs SET status = 'STARTED', started_at = ?, attempts = attempts + 1, lease_owner = ?, lease_expires_at = ? WHERE id = ?");
+      const claim = (rows: RunRow[]): RunRecord[] => {
+        const taken = new Map<string, number>();
+        const out = rows.map((row) => {
+          take.run(now, input.owner, expires, row.id);
+          taken.set(row.job_id, (taken.get(row.job_id) ?? 0) + 1);
+          return { ...toRun(row), status: 'STARTED' as const, startedAt: now, attempts: Number(row.attempts) + 1, leaseOwner: input.owner, leaseExpiresAt: expires };
+        });
+        for (const [jobId, n] of taken) db.addCounters(jobId, { PENDING: -n, STARTED: n });
+        return out;
+      };
+      const jobs = db
+        .stmt(
+          `SELECT id, n_started, max_concurrent_runs FROM pj_jobs WHERE n_pending > 0 AND status IN (SELECT value FROM json_each(?))
+           AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))`,
+        )
+        .all(statuses, jobIds, jobIds) as Array<{ id: string; n_started: number; max_concurrent_runs: number }>;
+      const capacity = (j: { n_started: number; max_concurrent_runs: number }): number =>
+        j.max_concurrent_runs > 0 ? Math.max(0, j.max_concurrent_runs - j.n_started) : Number.POSITIVE_INFINITY;
+      if (jobs.length === 0) return [];
+      if (input.jobIds || jobs.some((j) => capacity(j) === 0)) {
+        // A job is at its limit (or left out by `jobIds`): walking the pending runs in seq
+        // order would pass its whole backlog. Take each job that may run from its own queue
+        // (pj_runs_pending_by_job), at most its capacity, and merge them by seq: the cost no
+        // longer grows with another job's backlog.
+        const perJob = db.stmt("SELECT * FROM pj_runs INDEXED BY pj_runs_pending_by_job WHERE job_id = ? AND status = 'PENDING' ORDER BY seq LIMIT ?");
+        const rows: RunRow[] = [];
+        for (const j of jobs) {
+          const cap = Math.min(capacity(j), input.limit);
+          if (cap > 0) rows.push(...(perJob.all(j.id, cap) as RunRow[]));
+        }
+        rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+        return claim(rows.slice(0, input.limit));
+      }
       const candidates = db.stmt(
         // Walk the pending runs in seq order (the partial index), joining each to its job:
         // left to itself the planner may scan all of a job's runs and sort them.
@@ -67,23 +108,22 @@ export class SqliteRuns {
            AND (j.max_concurrent_runs = 0 OR j.n_started < j.max_concurrent_runs)
          ORDER BY r.seq LIMIT ?`,
       );
-      const take = db.stmt("UPDATE pj_runs SET status = 'STARTED', started_at = ?, attempts = attempts + 1, lease_owner = ?, lease_expires_at = ? WHERE id = ?");
       const out: RunRecord[] = [];
       let after = -1;
       while (out.length < input.limit) {
         const want = input.limit - out.length;
         const rows = candidates.all(after, statuses, jobIds, jobIds, want) as Array<RunRow & { j_started: number; j_max: number }>;
         const taken = new Map<string, number>();
+        const chosen: RunRow[] = [];
         for (const row of rows) {
           after = Number(row.seq);
           const already = taken.get(row.job_id) ?? 0;
           // A job that reaches its limit in this round is left out of the next query by its counter.
           if (row.j_max > 0 && row.j_started + already >= row.j_max) continue;
-          take.run(now, input.owner, expires, row.id);
           taken.set(row.job_id, already + 1);
-          out.push({ ...toRun(row), status: 'STARTED', startedAt: now, attempts: Number(row.attempts) + 1, leaseOwner: input.owner, leaseExpiresAt: expires });
+          chosen.push(row);
         }
-        for (const [jobId, n] of taken) db.addCounters(jobId, { PENDING: -n, STARTED: n });
+        out.push(...claim(chosen));
         if (rows.length < want) break;
       }
       return out;
@@ -154,8 +194,9 @@ export class SqliteRuns {
         const run = toRun(row);
         let again = decisions.get(run.jobId);
         if (again === undefined) {
-          const job = db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(run.jobId) as JobRow;
-          again = requeue(toJob(job));
+          const job = toJob(db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(run.jobId) as JobRow);
+          // An ended job gets no PENDING run back.
+          again = RUNS_WRITABLE.includes(job.status) && requeue(job);
           decisions.set(run.jobId, again);
         }
         if (again && !run.cancelRequested) {
@@ -207,6 +248,7 @@ export class SqliteRuns {
   }
 
   delete(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): string[] {
+    checkDeleteRuns(which);
     const { db } = this;
     return db.write(() => {
       const victims =

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { StorageError } from '../../errors.js';
 
 /** The schema version this release writes. A file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** Migrations by the version they create; each runs once, in its own transaction with its version row. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -53,14 +53,34 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Typed records: the queue policy's buffered occurrence leaves the user's options for a
+    // column of its own, and a batch records the grid and selection it runs. A version-1
+    // batch gets its job's grid and selection of now: the best record there is of it.
+    // And an index so that a claim never walks the backlog of a job at its limit.
+    version: 2,
+    sql: `
+      ALTER TABLE pj_jobs ADD COLUMN buffered_occurrence INTEGER;
+      UPDATE pj_jobs SET buffered_occurrence = json_extract(options, '$.bufferedOccurrence'), options = json_remove(options, '$.bufferedOccurrence')
+        WHERE json_type(options, '$.bufferedOccurrence') IS NOT NULL;
+      ALTER TABLE pj_batches ADD COLUMN grid TEXT NOT NULL DEFAULT 'null';
+      ALTER TABLE pj_batches ADD COLUMN selection TEXT NOT NULL DEFAULT 'null';
+      UPDATE pj_batches SET grid = (SELECT j.grid FROM pj_jobs j WHERE j.id = pj_batches.job_id),
+        selection = (SELECT j.selection FROM pj_jobs j WHERE j.id = pj_batches.job_id)
+        WHERE EXISTS (SELECT 1 FROM pj_jobs j WHERE j.id = pj_batches.job_id);
+      -- A claim with a job at its limit takes the other jobs' runs from their own queues.
+      CREATE INDEX pj_runs_pending_by_job ON pj_runs (job_id, seq) WHERE status = 'PENDING';
+    `,
+  },
 ];
 
 /**
  * Brings the schema to {@link SQLITE_SCHEMA_VERSION} under a write lock (BEGIN IMMEDIATE),
  * so processes opening the file at once migrate it once. Refuses a newer schema before
- * changing anything.
+ * changing anything. `upTo` stops at an older version (tests build a file of a previous
+ * release with it).
  */
-export function migrate(db: Database.Database, now: number): void {
+export function migrate(db: Database.Database, now: number, upTo = SQLITE_SCHEMA_VERSION): void {
   db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS pj_schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
     const row = db.prepare('SELECT max(version) AS v FROM pj_schema_version').get() as { v: number | null };
@@ -73,7 +93,7 @@ export function migrate(db: Database.Database, now: number): void {
       });
     }
     for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
+      if (m.version <= current || m.version > upTo) continue;
       db.exec(m.sql);
       db.prepare('INSERT INTO pj_schema_version (version, applied_at) VALUES (?, ?)').run(m.version, now);
     }

@@ -5,12 +5,13 @@ import type { Clock } from '../../clock.js';
 import { SystemClock } from '../../clock.js';
 import { OptionsError, StorageError } from '../../errors.js';
 import type { JobStatus } from '../../status.js';
-import { applyJobPatch, jobCursor, parseIndexCursor, parseJobCursor } from '../memory/helpers.js';
+import { jobCursor, parseIndexCursor, parseJobCursor } from '../shared/cursors.js';
 import type {
   CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
-import { batchPatch, checkBatchInput, skipChange, updateAllowed } from '../sql/logic.js';
+import { checkBatchInput } from '../shared/checks.js';
+import { applyJobPatch, batchGrid, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
 import { Db, sqliteError } from './db.js';
@@ -179,10 +180,10 @@ export class SqliteStorage implements Storage {
         if (input.trigger === 'schedule' && db.stmt("SELECT 1 FROM pj_batches WHERE job_id = ? AND occurrence_at = ? AND trigger = 'schedule'").get(job.id, input.occurrenceAt)) return undefined;
         const batch: BatchRecord = {
           jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
-          writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, createdAt: input.now,
+          writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, ...batchGrid(job, input), createdAt: input.now,
         };
-        db.stmt('INSERT INTO pj_batches (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)').run(
-          job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), batch.createdAt,
+        db.stmt('INSERT INTO pj_batches (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)').run(
+          job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt,
         );
         const patched = applyJobPatch(job, batchPatch(job, input), input.now);
         writeJob(db, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });
@@ -194,8 +195,8 @@ export class SqliteStorage implements Storage {
     );
   }
 
-  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<void> {
-    this.#run(() => this.#runs!.insertRuns(jobId, batchIndex, runs, now));
+  async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean> {
+    return this.#run(() => this.#runs!.insertRuns(jobId, batchIndex, runs, now));
   }
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
@@ -206,7 +207,16 @@ export class SqliteStorage implements Storage {
   }
 
   async listIncompleteBatches(): Promise<BatchRecord[]> {
-    return this.#run((db) => (db.stmt('SELECT * FROM pj_batches WHERE written_runs < run_count ORDER BY job_id, batch_index').all() as BatchRow[]).map(toBatch));
+    return this.#run((db) =>
+      (
+        db
+          .stmt(
+            `SELECT b.* FROM pj_batches b JOIN pj_jobs j ON j.id = b.job_id
+             WHERE b.written_runs < b.run_count AND j.status IN ('PENDING', 'STARTED', 'PAUSED') ORDER BY b.job_id, b.batch_index`,
+          )
+          .all() as BatchRow[]
+      ).map(toBatch),
+    );
   }
 
   async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }): Promise<boolean> {

@@ -10,7 +10,7 @@ export function batchesContract(ctx: () => ContractContext): void {
       const job = makeJob({ status: 'PENDING' });
       await storage.insertJob(job);
       const b0 = await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 5, expectStatus: ['PENDING'], jobPatch: { status: 'STARTED' }, now: T0 + 10 });
-      expect(b0).toEqual({ jobId: job.id, batchIndex: 0, trigger: 'manual', occurrenceAt: null, runCount: 5, writtenRuns: 0, firstRunIndex: 0, envVars: job.envVars, createdAt: T0 + 10 });
+      expect(b0).toEqual({ jobId: job.id, batchIndex: 0, trigger: 'manual', occurrenceAt: null, runCount: 5, writtenRuns: 0, firstRunIndex: 0, envVars: job.envVars, grid: job.grid, selection: job.selection, createdAt: T0 + 10 });
       const afterFirst = await storage.getJob(job.id);
       expect(afterFirst).toMatchObject({ status: 'STARTED', batchCount: 1, runCount: 5, version: job.version + 1, updatedAt: T0 + 10 });
       await storage.updateJob(job.id, { envVars: { NEW: 'yes' } }, { status: ['STARTED'] }, T0 + 11);

@@ -101,8 +101,8 @@ export function jobsContract(ctx: () => ContractContext): void {
       expect(await storage.updateJob(job.id, { name: 'x' }, { status: ['STARTED'], version: 7 }, T0 + 1)).toBeUndefined();
       expect(await storage.updateJob('no-such-job', { name: 'x' }, { status: ['STARTED'] }, T0 + 1)).toBeUndefined();
       expect(await storage.getJob(job.id)).toEqual(job);
-      const next = await storage.updateJob(job.id, { name: 'renamed', status: 'PAUSED', scheduleCursor: T0 + 60_000, options: { onInterrupted: 'requeue' }, envVars: { Z: 'z' } }, { status: ['STARTED', 'PENDING'], version: 1 }, T0 + 2);
-      expect(next).toEqual({ ...job, name: 'renamed', status: 'PAUSED', scheduleCursor: T0 + 60_000, options: { onInterrupted: 'requeue' }, envVars: { Z: 'z' }, version: 2, updatedAt: T0 + 2 });
+      const next = await storage.updateJob(job.id, { name: 'renamed', status: 'PAUSED', scheduleCursor: T0 + 60_000, options: { onInterrupted: 'rerun' }, envVars: { Z: 'z' }, bufferedOccurrence: T0 + 30_000 }, { status: ['STARTED', 'PENDING'], version: 1 }, T0 + 2);
+      expect(next).toEqual({ ...job, name: 'renamed', status: 'PAUSED', scheduleCursor: T0 + 60_000, options: { onInterrupted: 'rerun' }, envVars: { Z: 'z' }, bufferedOccurrence: T0 + 30_000, version: 2, updatedAt: T0 + 2 });
       expect(await storage.getJob(job.id)).toEqual(next);
       const cleared = await storage.updateJob(job.id, { scheduleCursor: null, name: undefined }, { status: ['PAUSED'] }, T0 + 3);
       expect(cleared).toMatchObject({ scheduleCursor: null, name: 'renamed', version: 3 });

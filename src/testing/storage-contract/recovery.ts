@@ -4,7 +4,7 @@ import type { JobRecord } from '../../storage/records.js';
 import type { ContractContext } from './fixtures.js';
 import { T0, countedFromRuns, jobWithRuns, pick, waitFor } from './fixtures.js';
 
-const wantsRequeue = (job: JobRecord): boolean => (job.options as { onInterrupted?: string } | null)?.onInterrupted === 'requeue';
+const wantsRequeue = (job: JobRecord): boolean => job.options.onInterrupted === 'rerun';
 
 /** Expired leases: found by the store's clock, failed or requeued, each once. */
 export function recoveryContract(ctx: () => ContractContext): void {
@@ -12,7 +12,7 @@ export function recoveryContract(ctx: () => ContractContext): void {
     it('fails or requeues runs whose lease expired, leaves live leases alone, and handles each once', async () => {
       const { storage } = ctx();
       const failing = await jobWithRuns(storage, 2);
-      const requeueing = await jobWithRuns(storage, 2, { options: { onInterrupted: 'requeue' } });
+      const requeueing = await jobWithRuns(storage, 2, { options: { onInterrupted: 'rerun' } });
       const [live] = await storage.claimRuns({ owner: 'alive', limit: 1, leaseMs: 600_000, jobIds: [failing.job.id] });
       const [dead] = await storage.claimRuns({ owner: 'dead', limit: 1, leaseMs: 150, jobIds: [failing.job.id] });
       const [again, cancelled] = await storage.claimRuns({ owner: 'dead', limit: 2, leaseMs: 150, jobIds: [requeueing.job.id] });

@@ -1,0 +1,61 @@
+/**
+ * The input checks of the `Storage` port, in one place: every adapter (memory, SQLite,
+ * PostgreSQL) calls these before it changes anything, so all of them refuse the same
+ * inputs with the same typed errors.
+ */
+import { StorageError } from '../../errors.js';
+import { JobStatus } from '../../status.js';
+import type { CreateBatchInput } from '../port.js';
+import type { BatchRecord, NewRun } from '../records.js';
+
+/**
+ * The job statuses in which a batch's runs may still be written (`insertRuns` is
+ * compare-and-set on them). An ended job gets no new runs.
+ */
+export const RUNS_WRITABLE: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
+
+/** Validates a batch request before anything is written. */
+export function checkBatchInput(input: CreateBatchInput): void {
+  if (input.trigger !== 'schedule' && input.trigger !== 'manual') {
+    throw new StorageError('STORAGE_INVALID_INPUT', "trigger must be 'schedule' or 'manual'", { path: 'trigger', value: input.trigger });
+  }
+  if (input.trigger === 'schedule' && (typeof input.occurrenceAt !== 'number' || !Number.isFinite(input.occurrenceAt))) {
+    throw new StorageError('STORAGE_INVALID_INPUT', 'A schedule batch needs its occurrence time', { path: 'occurrenceAt', value: input.occurrenceAt });
+  }
+  if (!Number.isSafeInteger(input.runCount) || input.runCount < 0) {
+    throw new StorageError('STORAGE_INVALID_INPUT', `runCount must be a whole number >= 0, got ${String(input.runCount)}`, { path: 'runCount', value: input.runCount });
+  }
+}
+
+/** Validates claim input. */
+export function checkLimit(limit: number, leaseMs: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new StorageError('STORAGE_INVALID_INPUT', `limit must be a whole number >= 0, got ${String(limit)}`, { path: 'limit', value: limit });
+  if (!Number.isFinite(leaseMs) || leaseMs < 0) throw new StorageError('STORAGE_INVALID_INPUT', `leaseMs must be a number >= 0, got ${String(leaseMs)}`, { path: 'leaseMs', value: leaseMs });
+}
+
+/** Validates a retention request of `deleteRuns`. */
+export function checkDeleteRuns(which: { runIds: readonly string[] } | { keepLatest: number }): void {
+  if ('keepLatest' in which && (!Number.isSafeInteger(which.keepLatest) || which.keepLatest < 0)) {
+    throw new StorageError('STORAGE_INVALID_INPUT', `keepLatest must be a whole number >= 0, got ${String(which.keepLatest)}`, { path: 'keepLatest', value: which.keepLatest });
+  }
+}
+
+/**
+ * The runs of a chunk still to write (those before `writtenRuns` were written already),
+ * after checking the whole chunk: a bad chunk changes nothing.
+ */
+export function freshRuns(batch: BatchRecord, runs: readonly NewRun[]): NewRun[] {
+  const fresh = runs.filter((r) => r.indexInBatch >= batch.writtenRuns);
+  const seen = new Set<string>();
+  for (const [i, r] of fresh.entries()) {
+    if (!Number.isSafeInteger(r.indexInBatch) || r.indexInBatch >= batch.runCount) {
+      throw new StorageError('STORAGE_INVALID_INPUT', 'indexInBatch beyond the batch', { path: `runs[${i}].indexInBatch`, value: r.indexInBatch, hint: `The batch has ${batch.runCount} runs` });
+    }
+    if (!Number.isSafeInteger(r.gridIndex) || r.gridIndex < 0) {
+      throw new StorageError('STORAGE_INVALID_INPUT', 'gridIndex must be a whole number >= 0', { path: `runs[${i}].gridIndex`, value: r.gridIndex });
+    }
+    if (seen.has(r.id)) throw new StorageError('STORAGE_DUPLICATE_ID', 'A run with this id exists', { path: `runs[${i}].id`, value: r.id });
+    seen.add(r.id);
+  }
+  return fresh;
+}
