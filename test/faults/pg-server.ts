@@ -203,12 +203,12 @@ export class PgServer {
 
   /** SIGSTOP every server process: connections stay open and nothing answers. */
   freeze(): void {
-    for (const pid of this.pids()) process.kill(pid, 'SIGSTOP');
+    for (const pid of this.pids()) signal(pid, 'SIGSTOP');
   }
 
   /** SIGCONT after {@link freeze}. */
   thaw(): void {
-    for (const pid of this.pids()) process.kill(pid, 'SIGCONT');
+    for (const pid of this.pids()) signal(pid, 'SIGCONT');
   }
 
   /** Stops the server (immediate) and removes its folder. Idempotent. */
@@ -218,7 +218,7 @@ export class PgServer {
     this.#removeHooks();
     const pid = readPid(this.data);
     if (pid !== undefined && alive(pid)) {
-      for (const p of this.pids()) process.kill(p, 'SIGCONT');
+      this.thaw();
       stopSync(this.#bin, this.data);
     }
     rmSync(this.dir, { recursive: true, force: true });
@@ -239,6 +239,15 @@ export class PgServer {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
     };
+  }
+}
+
+/** Sends `sig` to `pid`; a process that ended meanwhile is fine. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }
 
