@@ -85,6 +85,8 @@ export class Dispatcher {
   #idleWaiters: Array<() => void> = [];
   /** Wakes every storage retry waiting for its backoff (the poll wants them first). */
   #retryWaiters = new Set<() => void>();
+  /** Writes that failed at least once and are not done yet (waiting or trying again). */
+  #retrying = 0;
   /** Set by `abortAll` during a stop: retries of ends make a last attempt and give up. */
   #givingUp = false;
 
@@ -211,20 +213,27 @@ export class Dispatcher {
    * with backoff, while this process holds its lease and is not asked to stop it.
    */
   async #execute(entry: Active): Promise<RunOutcome> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#o.handle(entry.run, entry.controller.signal);
-      } catch (err) {
-        const before = (err as { [NOT_STARTED]?: boolean } | null)?.[NOT_STARTED] === true;
-        if (before && isUnavailable(err) && !entry.controller.signal.aborted && !entry.lost) {
-          this.#o.onError(err, `preparing run ${entry.run.id} (will retry)`);
-          await this.#backoff(attempt, entry.controller.signal);
-          continue;
+    let failed = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.#o.handle(entry.run, entry.controller.signal);
+        } catch (err) {
+          const before = (err as { [NOT_STARTED]?: boolean } | null)?.[NOT_STARTED] === true;
+          if (before && isUnavailable(err) && !entry.controller.signal.aborted && !entry.lost && !this.#givingUp) {
+            if (!failed) this.#retrying++;
+            failed = true;
+            this.#o.onError(err, `preparing run ${entry.run.id} (will retry)`);
+            await this.#backoff(attempt, entry.controller.signal);
+            continue;
+          }
+          // Stopped or cancelled before any step ran: that is what happened to it.
+          if (before && entry.controller.signal.aborted) return { status: RunState.ABORTED, reason: entry.reason ?? 'cancelled' };
+          return { status: RunState.FAILURE, reason: 'failed', error: toErrorInfo(err) };
         }
-        // Stopped or cancelled before any step ran: that is what happened to it.
-        if (before && entry.controller.signal.aborted) return { status: RunState.ABORTED, reason: entry.reason ?? 'cancelled' };
-        return { status: RunState.FAILURE, reason: 'failed', error: toErrorInfo(err) };
       }
+    } finally {
+      if (failed) this.#retrying--;
     }
   }
 
@@ -251,14 +260,21 @@ export class Dispatcher {
    * the last error is thrown). Each failed try is reported through `onError`.
    */
   async retrying<T>(during: string, write: () => Promise<T>, stopIf: () => boolean = () => false): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await write();
-      } catch (err) {
-        if (!isUnavailable(err) || stopIf() || this.#givingUp) throw err;
-        this.#o.onError(err, `${during} (will retry)`);
-        await this.#backoff(attempt);
+    let failed = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await write();
+        } catch (err) {
+          if (!isUnavailable(err) || stopIf() || this.#givingUp) throw err;
+          if (!failed) this.#retrying++;
+          failed = true;
+          this.#o.onError(err, `${during} (will retry)`);
+          await this.#backoff(attempt);
+        }
       }
+    } finally {
+      if (failed) this.#retrying--;
     }
   }
 
@@ -319,7 +335,7 @@ export class Dispatcher {
       // Writes of this process waiting to be retried go first, and the poll waits for a
       // round without them: its lease recovery must never end a run of this process as
       // interrupted while that run's real end is still waiting to be written.
-      if (this.#retryWaiters.size > 0) {
+      if (this.#retrying > 0 || this.#retryWaiters.size > 0) {
         this.#wakeRetries();
         this.#schedulePoll();
         return;

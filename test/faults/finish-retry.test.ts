@@ -81,4 +81,20 @@ describe('a store that goes away while runs end', () => {
     expect([...executions.values()]).toEqual([1, 1]);
     await s.scheduler.stop();
   });
+
+  it('a stop while the store is still away gives up after its timeout instead of hanging', async () => {
+    const executions = new Map<string, number>();
+    const s = await stack({ a: ({ runId }) => void executions.set(runId, (executions.get(runId) ?? 0) + 1) });
+    const job = await s.scheduler.createJob({ name: 'j', projectDir: s.projectDir, pipeline: 'main.orchest', draft: true });
+    s.outage.down.add('finishRun');
+    await s.scheduler.confirmJob(job.id);
+    await until(() => (s.outage.failed.get('finishRun') ?? 0) >= 2, 'both ends to be tried');
+    const stopped = s.scheduler.stop({ timeoutMs: 3_000 });
+    let done = false;
+    void stopped.then(() => (done = true));
+    await s.advanceUntil(async () => done, 'stop() to resolve');
+    // Not written: the runs end as runs of a dead process do, when their lease expires.
+    expect((await s.store.listRuns(job.id)).items.map((r) => r.status)).toEqual(['STARTED', 'STARTED']);
+    expect([...executions.values()]).toEqual([1, 1]);
+  });
 });
