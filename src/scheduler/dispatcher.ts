@@ -87,6 +87,8 @@ export class Dispatcher {
   #retryWaiters = new Set<() => void>();
   /** Writes that failed at least once and are not done yet (waiting or trying again). */
   #retrying = 0;
+  /** A claim failed as unavailable: it may have committed with its answer lost. */
+  #claimUncertain = false;
   /** Set by `abortAll` during a stop: retries of ends make a last attempt and give up. */
   #givingUp = false;
 
@@ -164,6 +166,7 @@ export class Dispatcher {
   }
 
   async #claimLoop(): Promise<void> {
+    if (this.#claimUncertain && !(await this.#releaseUnknownClaims())) return;
     do {
       this.#again = false;
       while (this.#running) {
@@ -179,6 +182,7 @@ export class Dispatcher {
             jobStatuses: CLAIMABLE,
           });
         } catch (err) {
+          if (isUnavailable(err)) this.#claimUncertain = true;
           this.#o.onError(err, 'claiming runs');
           return;
         }
@@ -186,6 +190,29 @@ export class Dispatcher {
         if (runs.length < Math.min(free, this.#o.claimBatch)) break;
       }
     } while (this.#again && this.#running);
+  }
+
+  /**
+   * After a claim whose answer was lost, runs may be STARTED under this process's name
+   * without it knowing: gives back every such run it is not executing (they never
+   * started), so they run instead of ending `interrupted` when their lease expires.
+   * Resolves whether claiming may go on.
+   */
+  async #releaseUnknownClaims(): Promise<boolean> {
+    const { storage, owner } = this.#o;
+    if (!storage.releaseRuns) {
+      this.#claimUncertain = false;
+      return true;
+    }
+    try {
+      const released = await storage.releaseRuns(owner, this.activeRunIds());
+      this.#claimUncertain = false;
+      if (released.length > 0) this.#o.logger.warn('gave back runs claimed by a claim whose answer was lost', { runIds: released });
+      return true;
+    } catch (err) {
+      this.#o.onError(err, 'giving back runs of a lost claim');
+      return false;
+    }
   }
 
   #launch(run: RunRecord): void {

@@ -5,6 +5,7 @@ import { claimsContract } from './storage-contract/claims.js';
 import type { ContractContext, StorageContractFactory } from './storage-contract/fixtures.js';
 import { jobsContract } from './storage-contract/jobs.js';
 import { recoveryContract } from './storage-contract/recovery.js';
+import { releaseContract } from './storage-contract/release.js';
 import { runsContract } from './storage-contract/runs.js';
 
 export type { StorageContractFactory, StorageContractSubject } from './storage-contract/fixtures.js';
@@ -58,6 +59,7 @@ export function describeStorageContract(name: string, factory: StorageContractFa
       return current;
     };
     jobsContract(ctx);
+    releaseContract(ctx);
     batchesContract(ctx);
     claimsContract(ctx);
     recoveryContract(ctx);

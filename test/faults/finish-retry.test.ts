@@ -97,4 +97,17 @@ describe('a store that goes away while runs end', () => {
     expect((await s.store.listRuns(job.id)).items.map((r) => r.status)).toEqual(['STARTED', 'STARTED']);
     expect([...executions.values()]).toEqual([1, 1]);
   });
+
+  it('runs claimed by a claim whose answer was lost are given back and run once, not left to end `interrupted`', async () => {
+    const executions = new Map<string, number>();
+    const s = await stack({ a: ({ runId }) => void executions.set(runId, (executions.get(runId) ?? 0) + 1) });
+    const job = await s.scheduler.createJob({ name: 'j', projectDir: s.projectDir, pipeline: 'main.orchest', draft: true });
+    s.outage.lostReply.add('claimRuns');
+    await s.scheduler.confirmJob(job.id);
+    await until(async () => (s.outage.failed.get('claimRuns') ?? 0) === 1 && (await s.store.getJob(job.id))!.counters.STARTED === 2, 'the claim to commit and its answer to be lost');
+    await s.advanceUntil(async () => (await s.store.getJob(job.id))!.status === 'SUCCESS', 'the job to end');
+    expect((await s.store.listRuns(job.id)).items.map((r) => [r.status, r.reason ?? null, r.attempts])).toEqual([['SUCCESS', null, 1], ['SUCCESS', null, 1]]);
+    expect([...executions.values()]).toEqual([1, 1]);
+    await s.scheduler.stop();
+  });
 });

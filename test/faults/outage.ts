@@ -9,6 +9,8 @@ import type { Storage } from '../../src/storage/port.js';
 export class Outage {
   /** Methods that fail now; `'*'` for all. */
   readonly down = new Set<string>();
+  /** Methods whose next call does its work and then fails as if its answer was lost. */
+  readonly lostReply = new Set<string>();
   /** How many calls failed, by method. */
   readonly failed = new Map<string, number>();
 
@@ -24,7 +26,12 @@ export class Outage {
             outage.failed.set(key, (outage.failed.get(key) ?? 0) + 1);
             return Promise.reject(new StorageError('STORAGE_UNAVAILABLE', `PostgreSQL is unavailable: Connection terminated unexpectedly`, { path: key }));
           }
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (!outage.lostReply.delete(key)) return result;
+          outage.failed.set(key, (outage.failed.get(key) ?? 0) + 1);
+          return Promise.resolve(result).then(() => {
+            throw new StorageError('STORAGE_UNAVAILABLE', 'PostgreSQL is unavailable: Connection terminated unexpectedly', { path: key });
+          });
         };
       },
     });

@@ -32,7 +32,7 @@ import type {
   StepStateRecord,
 } from '../records.js';
 import { Listeners } from './listeners.js';
-import { freshRuns, skipChange } from '../sql/logic.js';
+import { checkRelease, freshRuns, skipChange } from '../sql/logic.js';
 import { applyJobPatch, pendingRun, retentionVictims, jobAfterCursor, jobCursor, moveCounter, pageOf, parseIndexCursor, sortedRunsOf } from './helpers.js';
 
 /** Options of {@link MemoryStorage}. */
@@ -330,6 +330,24 @@ export class MemoryStorage implements Storage {
       for (const jobId of jobIds) this.#listeners.emit({ type: 'cancel', jobId, runIds: flagged.filter((id) => this.#runs.get(id)!.jobId === jobId) });
     }
     return { aborted, flagged };
+  }
+
+  async releaseRuns(owner: string, keep: readonly string[]): Promise<string[]> {
+    this.#check();
+    checkRelease(owner, keep);
+    const kept = new Set(keep);
+    const out: string[] = [];
+    for (const run of [...this.#runs.values()]) {
+      if (run.status !== RunState.STARTED || run.leaseOwner !== owner || kept.has(run.id)) continue;
+      const seq = ++this.#seq;
+      this.#runs.set(run.id, { ...run, status: RunState.PENDING, leaseOwner: null, leaseExpiresAt: null, startedAt: null, attempts: Math.max(0, run.attempts - 1), seq });
+      this.#pending.set(seq, run.id);
+      const job = this.#jobs.get(run.jobId)!;
+      this.#jobs.set(job.id, { ...job, counters: moveCounter(job.counters, RunState.STARTED, RunState.PENDING) });
+      this.#listeners.emit({ type: 'runs-pending', jobId: job.id });
+      out.push(run.id);
+    }
+    return out;
   }
 
   async recoverExpiredRuns(requeue: (job: JobRecord) => boolean, now: number): Promise<{ run: RunRecord; outcome: 'failed' | 'requeued' }[]> {

@@ -326,6 +326,10 @@ export class PostgresStorage implements Storage {
     return this.#do('claimRuns', () => this.#runs.claim(input));
   }
 
+  async releaseRuns(owner: string, keep: readonly string[]): Promise<string[]> {
+    return this.#do('releaseRuns', () => this.#runs.release(owner, keep));
+  }
+
   async heartbeat(owner: string, runIds: readonly string[], leaseMs: number): Promise<HeartbeatResult> {
     return this.#do('heartbeat', () => this.#runs.heartbeat(owner, runIds, leaseMs));
   }

@@ -63,3 +63,9 @@ export function checkLimit(limit: number, leaseMs: number): void {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new StorageError('STORAGE_INVALID_INPUT', 'limit must be a whole number >= 0', { path: 'limit', value: limit });
   if (!Number.isFinite(leaseMs) || leaseMs < 0) throw new StorageError('STORAGE_INVALID_INPUT', 'leaseMs must be a number >= 0', { path: 'leaseMs', value: leaseMs });
 }
+
+/** Checks the input of `Storage.releaseRuns`. */
+export function checkRelease(owner: unknown, keep: unknown): void {
+  if (typeof owner !== 'string' || owner === '') throw new StorageError('STORAGE_INVALID_INPUT', 'owner must be a non-empty string', { path: 'owner', value: owner });
+  if (!Array.isArray(keep) || keep.some((id) => typeof id !== 'string')) throw new StorageError('STORAGE_INVALID_INPUT', 'keep must be an array of run ids', { path: 'keep', value: keep });
+}

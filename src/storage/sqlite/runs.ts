@@ -4,7 +4,7 @@ import type { RunState } from '../../status.js';
 import { parseIndexCursor } from '../memory/helpers.js';
 import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkLimit, freshRuns } from '../sql/logic.js';
+import { checkLimit, checkRelease, freshRuns } from '../sql/logic.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
@@ -141,6 +141,24 @@ export class SqliteRuns {
         else if (flag.get(id)) flagged.push(id);
       }
       return { aborted, flagged };
+    });
+  }
+
+  release(owner: string, keep: readonly string[]): string[] {
+    checkRelease(owner, keep);
+    const { db } = this;
+    const kept = new Set(keep);
+    return db.write(() => {
+      const held = db.stmt("SELECT id, job_id FROM pj_runs WHERE status = 'STARTED' AND lease_owner = ? ORDER BY seq").all(owner) as Array<{ id: string; job_id: string }>;
+      const out: string[] = [];
+      for (const row of held) {
+        if (kept.has(row.id)) continue;
+        const seq = db.takeSeq(1);
+        db.stmt("UPDATE pj_runs SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, started_at = NULL, attempts = max(attempts - 1, 0), seq = ? WHERE id = ?").run(seq, row.id);
+        db.addCounters(row.job_id, { STARTED: -1, PENDING: 1 });
+        out.push(row.id);
+      }
+      return out;
     });
   }
 
