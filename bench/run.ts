@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- name ...]`: builds the package, then runs each benchmark in its own
+ * `npm run bench [-- name ...]` (e.g. `npm run bench -- soak`): builds the package, then runs each benchmark in its own
  * Node process (so memory figures do not mix) with --expose-gc, one after another (they
  * share 2 cores with each other otherwise), and prints their tables. Benchmarks measure
  * their baselines in the same run and report ratios; none asserts.
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ALL = ['grid', 'executor', 'snapshot', 'scheduler', 'storage', 'claims'];
+const ALL = ['grid', 'executor', 'snapshot', 'scheduler', 'storage', 'claims', 'soak'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length > 0 ? wanted : ALL;
 const unknown = names.filter((n) => !ALL.includes(n));

@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import type { Clock, TimerHandle } from '../clock.js';
+import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JobStatus, RunState } from '../status.js';
 import type { Storage } from '../storage/port.js';
@@ -32,12 +33,39 @@ export interface DispatcherOptions {
   onError: (error: unknown, during: string) => void;
   /** Periodic work beside claiming: lease recovery, resuming batches. */
   onPoll: () => Promise<void>;
+  /**
+   * First wait before a storage write that found the store unavailable is tried again
+   * (a run's end, its preparation); doubled after each failure up to `retryMaxMs`.
+   * @default 250
+   */
+  retryMs?: number;
+  /** @default 5_000 */
+  retryMaxMs?: number;
 }
 
 interface Active {
   run: RunRecord;
   controller: AbortController;
   reason: RunReason | undefined;
+  /** A heartbeat found the lease gone: another process recovered the run. */
+  lost: boolean;
+}
+
+/** Marks an error thrown before a run's first step could start: the run may simply be prepared again. */
+const NOT_STARTED = Symbol('pipeline-jobs.notStarted');
+
+/**
+ * Wraps an error thrown while a claimed run was being prepared (before any step ran),
+ * so the dispatcher retries the preparation instead of failing the run.
+ */
+export function notStarted(error: unknown): Error {
+  const marked = error instanceof Error ? error : new Error(String(error), { cause: error });
+  return Object.assign(marked, { [NOT_STARTED]: true });
+}
+
+/** A storage error that is worth retrying as it is: the store could not be reached. */
+export function isUnavailable(error: unknown): boolean {
+  return error instanceof StorageError && error.code === 'STORAGE_UNAVAILABLE';
 }
 
 /**
@@ -55,9 +83,17 @@ export class Dispatcher {
   #heartbeatTimer: TimerHandle | undefined;
   #pollTimer: TimerHandle | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** Wakes every storage retry waiting for its backoff (the poll wants them first). */
+  #retryWaiters = new Set<() => void>();
+  /** Writes that failed at least once and are not done yet (waiting or trying again). */
+  #retrying = 0;
+  /** A claim failed as unavailable: it may have committed with its answer lost. */
+  #claimUncertain = false;
+  /** Set by `abortAll` during a stop: retries of ends make a last attempt and give up. */
+  #givingUp = false;
 
   constructor(options: DispatcherOptions) {
-    this.#o = options;
+    this.#o = { retryMs: 250, retryMaxMs: 5_000, ...options };
     this.#queue = new PQueue({ concurrency: options.concurrency });
   }
 
@@ -95,8 +131,17 @@ export class Dispatcher {
     return true;
   }
 
-  /** Aborts every run going here. */
+  /**
+   * Aborts every run going here. During a stop (claiming stopped) it also ends the
+   * retries of writes that found the store unavailable, after one last attempt: a run
+   * whose end could not be written then ends as a run of a dead process does, when its
+   * lease expires.
+   */
   abortAll(reason: RunReason = 'cancelled'): void {
+    if (!this.#running) {
+      this.#givingUp = true;
+      this.#wakeRetries();
+    }
     for (const id of [...this.#active.keys()]) this.abort(id, reason);
   }
 
@@ -121,6 +166,7 @@ export class Dispatcher {
   }
 
   async #claimLoop(): Promise<void> {
+    if (this.#claimUncertain && !(await this.#releaseUnknownClaims())) return;
     do {
       this.#again = false;
       while (this.#running) {
@@ -136,6 +182,7 @@ export class Dispatcher {
             jobStatuses: CLAIMABLE,
           });
         } catch (err) {
+          if (isUnavailable(err)) this.#claimUncertain = true;
           this.#o.onError(err, 'claiming runs');
           return;
         }
@@ -145,20 +192,37 @@ export class Dispatcher {
     } while (this.#again && this.#running);
   }
 
+  /**
+   * After a claim whose answer was lost, runs may be STARTED under this process's name
+   * without it knowing: gives back every such run it is not executing (they never
+   * started), so they run instead of ending `interrupted` when their lease expires.
+   * Resolves whether claiming may go on.
+   */
+  async #releaseUnknownClaims(): Promise<boolean> {
+    const { storage, owner } = this.#o;
+    if (!storage.releaseRuns) {
+      this.#claimUncertain = false;
+      return true;
+    }
+    try {
+      const released = await storage.releaseRuns(owner, this.activeRunIds());
+      this.#claimUncertain = false;
+      if (released.length > 0) this.#o.logger.warn('gave back runs claimed by a claim whose answer was lost', { runIds: released });
+      return true;
+    } catch (err) {
+      this.#o.onError(err, 'giving back runs of a lost claim');
+      return false;
+    }
+  }
+
   #launch(run: RunRecord): void {
-    const entry: Active = { run, controller: new AbortController(), reason: undefined };
+    const entry: Active = { run, controller: new AbortController(), reason: undefined, lost: false };
     this.#active.set(run.id, entry);
     void this.#queue.add(async () => {
-      let outcome: RunOutcome;
-      try {
-        outcome = await this.#o.handle(run, entry.controller.signal);
-      } catch (err) {
-        outcome = { status: RunState.FAILURE, reason: 'failed', error: toErrorInfo(err) };
-      }
+      let outcome = await this.#execute(entry);
       if (entry.reason && outcome.status === RunState.ABORTED) outcome = { ...outcome, reason: entry.reason };
-      let stored = false;
       try {
-        stored = await this.#o.storage.finishRun(run.id, { ...outcome, owner: this.#o.owner, now: this.#o.clock.now() });
+        const stored = await this.#finish(entry, outcome);
         await this.#o.onFinished(run, outcome, stored);
       } catch (err) {
         this.#o.onError(err, `finishing run ${run.id}`);
@@ -168,6 +232,97 @@ export class Dispatcher {
         this.wake();
       }
     });
+  }
+
+  /**
+   * Runs the handler. A failure before the first step started (the store unavailable
+   * while the run's job was read) is not the run's outcome: the run is prepared again,
+   * with backoff, while this process holds its lease and is not asked to stop it.
+   */
+  async #execute(entry: Active): Promise<RunOutcome> {
+    let failed = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.#o.handle(entry.run, entry.controller.signal);
+        } catch (err) {
+          const before = (err as { [NOT_STARTED]?: boolean } | null)?.[NOT_STARTED] === true;
+          if (before && isUnavailable(err) && !entry.controller.signal.aborted && !entry.lost && !this.#givingUp) {
+            if (!failed) this.#retrying++;
+            failed = true;
+            this.#o.onError(err, `preparing run ${entry.run.id} (will retry)`);
+            await this.#backoff(attempt, entry.controller.signal);
+            continue;
+          }
+          // Stopped or cancelled before any step ran: that is what happened to it.
+          if (before && entry.controller.signal.aborted) return { status: RunState.ABORTED, reason: entry.reason ?? 'cancelled' };
+          return { status: RunState.FAILURE, reason: 'failed', error: toErrorInfo(err) };
+        }
+      }
+    } finally {
+      if (failed) this.#retrying--;
+    }
+  }
+
+  /**
+   * Writes a run's end. While the store is unavailable the write is retried with backoff
+   * (the run stays active here, so heartbeats keep its lease), until it is written, the
+   * lease is found lost, or a stop gives up. A retry that finds the run already ended
+   * checks whether the end it finds is this one (the first attempt may have committed
+   * before its answer was lost).
+   */
+  async #finish(entry: Active, outcome: RunOutcome): Promise<boolean> {
+    const { storage, owner } = this.#o;
+    const end = { ...outcome, owner, now: this.#o.clock.now() };
+    let tries = 0;
+    const stored = await this.retrying(`finishing run ${entry.run.id}`, () => (tries++, storage.finishRun(entry.run.id, end)), () => entry.lost);
+    if (stored || tries === 1) return stored;
+    const now = await this.retrying(`reading run ${entry.run.id}`, () => storage.getRun(entry.run.id), () => entry.lost);
+    return now !== undefined && now.status === end.status && now.finishedAt === end.now;
+  }
+
+  /**
+   * Runs a storage write, and again with backoff while it fails with
+   * `STORAGE_UNAVAILABLE`, until it succeeds, `stopIf()` holds, or a stop gives up (then
+   * the last error is thrown). Each failed try is reported through `onError`.
+   */
+  async retrying<T>(during: string, write: () => Promise<T>, stopIf: () => boolean = () => false): Promise<T> {
+    let failed = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await write();
+        } catch (err) {
+          if (!isUnavailable(err) || stopIf() || this.#givingUp) throw err;
+          if (!failed) this.#retrying++;
+          failed = true;
+          this.#o.onError(err, `${during} (will retry)`);
+          await this.#backoff(attempt);
+        }
+      }
+    } finally {
+      if (failed) this.#retrying--;
+    }
+  }
+
+  /** Waits `retryMs * 2^attempt` (at most `retryMaxMs`), or less when woken or aborted. */
+  #backoff(attempt: number, signal?: AbortSignal): Promise<void> {
+    const ms = Math.min(this.#o.retryMaxMs!, this.#o.retryMs! * 2 ** Math.min(attempt, 30));
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#o.clock.clearTimeout(timer);
+        this.#retryWaiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.#o.clock.setTimeout(done, ms);
+      this.#retryWaiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #wakeRetries(): void {
+    for (const wake of [...this.#retryWaiters]) wake();
   }
 
   #notifyIdle(): void {
@@ -191,7 +346,11 @@ export class Dispatcher {
     try {
       const res = await this.#o.storage.heartbeat(this.#o.owner, ids, this.#o.leaseMs);
       for (const id of res.cancelRequested) this.abort(id, 'cancelled');
-      for (const id of res.lost) this.abort(id, 'interrupted');
+      for (const id of res.lost) {
+        const a = this.#active.get(id);
+        if (a) a.lost = true;
+        this.abort(id, 'interrupted');
+      }
     } catch (err) {
       this.#o.onError(err, 'heartbeat');
     }
@@ -200,6 +359,14 @@ export class Dispatcher {
   #schedulePoll(): void {
     if (!this.#running) return;
     this.#pollTimer = this.#o.clock.setTimeout(() => {
+      // Writes of this process waiting to be retried go first, and the poll waits for a
+      // round without them: its lease recovery must never end a run of this process as
+      // interrupted while that run's real end is still waiting to be written.
+      if (this.#retrying > 0 || this.#retryWaiters.size > 0) {
+        this.#wakeRetries();
+        this.#schedulePoll();
+        return;
+      }
       void this.#o
         .onPoll()
         .catch((err: unknown) => this.#o.onError(err, 'polling'))

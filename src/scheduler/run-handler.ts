@@ -1,13 +1,16 @@
 import { RunState } from '../status.js';
 import type { RunRecord, StepStateRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
-import type { RunOutcome } from './dispatcher.js';
+import { notStarted, type RunOutcome } from './dispatcher.js';
 import { runRequestOf } from './runner.js';
 
 /** Executes one claimed run with the job's frozen state and the batch's variables. */
 export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: AbortSignal): Promise<RunOutcome> {
   const { o } = ctx;
-  const [job, batch] = await Promise.all([o.storage.getJob(run.jobId), o.storage.getBatch(run.jobId, run.batchIndex)]);
+  // Nothing ran yet: a failed read lets the dispatcher prepare the run again (not fail it).
+  const [job, batch] = await Promise.all([o.storage.getJob(run.jobId), o.storage.getBatch(run.jobId, run.batchIndex)]).catch((err: unknown) => {
+    throw notStarted(err);
+  });
   if (!job || !batch) return { status: RunState.ABORTED, reason: 'cancelled', error: { code: 'RUN_JOB_DELETED', message: 'The job was deleted' } };
   if (run.attempts > 1 && o.executor.endRunProcesses) {
     // A re-run never starts beside a live process of an earlier attempt (on this machine:
@@ -28,7 +31,8 @@ export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: A
     // A log-store failure under onLogError 'warn' leaves the step's status, and shows here.
     error: s.error ? { code: s.error.code, message: s.error.message } : s.logError ? { code: s.logError.code, message: s.logError.message } : null,
   }));
-  await o.storage.putStepStates(run.id, steps);
+  // The steps ran: their states are retried while the store is away, never turned into a failure.
+  await ctx.dispatcher.retrying(`recording the steps of run ${run.id}`, () => o.storage.putStepStates(run.id, steps));
   const status = result.status === RunState.SUCCESS || result.status === RunState.ABORTED ? result.status : RunState.FAILURE;
   return {
     status,

@@ -118,6 +118,16 @@ export interface Storage {
    */
   finishRun(runId: string, end: FinishRun): Promise<boolean>;
   /**
+   * Optional: gives back runs `owner` claimed but never started: every STARTED run held
+   * by `owner` whose id is not in `keep` becomes PENDING again (lease cleared, `startedAt`
+   * null, the claim's `attempts` + 1 undone, counted), to be claimed again. A process calls
+   * it with the runs it is executing as `keep` after a claim whose answer it never got (the
+   * connection dropped after the commit): those runs would otherwise wait for their lease
+   * to expire and end `interrupted` without having run. Resolves the released run ids.
+   * Without it, such runs end as runs of a dead process do.
+   */
+  releaseRuns?(owner: string, keep: readonly string[]): Promise<string[]>;
+  /**
    * Cancels runs: PENDING ones become ABORTED at once (counted), STARTED ones are flagged
    * `cancelRequested` for their owner. Resolves the ids of both kinds.
    */

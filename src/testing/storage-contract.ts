@@ -5,6 +5,7 @@ import { claimsContract } from './storage-contract/claims.js';
 import type { ContractContext, StorageContractFactory } from './storage-contract/fixtures.js';
 import { jobsContract } from './storage-contract/jobs.js';
 import { recoveryContract } from './storage-contract/recovery.js';
+import { releaseContract } from './storage-contract/release.js';
 import { runsContract } from './storage-contract/runs.js';
 import { soundnessContract } from './storage-contract/soundness.js';
 
@@ -59,6 +60,7 @@ export function describeStorageContract(name: string, factory: StorageContractFa
       return current;
     };
     jobsContract(ctx);
+    releaseContract(ctx);
     batchesContract(ctx);
     claimsContract(ctx);
     recoveryContract(ctx);

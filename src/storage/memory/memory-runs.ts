@@ -1,7 +1,7 @@
 import { JobStatus, RunState } from '../../status.js';
 import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
 import type { JobRecord, Json, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease } from '../shared/checks.js';
 import { pageOf, parseIndexCursor } from '../shared/cursors.js';
 import { moveCounter, retentionVictims, sortedRunsOf } from './helpers.js';
 import type { MemoryState } from './memory-state.js';
@@ -93,6 +93,25 @@ export class MemoryRuns {
       for (const jobId of jobIds) this.s.listeners.emit({ type: 'cancel', jobId, runIds: flagged.filter((id) => this.s.runs.get(id)!.jobId === jobId) });
     }
     return { aborted, flagged };
+  }
+
+  async releaseRuns(owner: string, keep: readonly string[]): Promise<string[]> {
+    checkRelease(owner, keep);
+    const kept = new Set(keep);
+    const out: string[] = [];
+    for (const run of [...this.s.runs.values()]) {
+      if (run.status !== RunState.STARTED || run.leaseOwner !== owner || kept.has(run.id)) continue;
+      const job = this.s.jobs.get(run.jobId)!;
+      // An ended job gets no PENDING run back; a cancelled run ends through its lease.
+      if (!RUNS_WRITABLE.includes(job.status) || run.cancelRequested) continue;
+      const seq = ++this.s.seq;
+      this.s.runs.set(run.id, { ...run, status: RunState.PENDING, leaseOwner: null, leaseExpiresAt: null, startedAt: null, attempts: Math.max(0, run.attempts - 1), seq });
+      this.s.pending.add(run.jobId, seq, run.id);
+      this.s.jobs.set(job.id, { ...job, counters: moveCounter(job.counters, RunState.STARTED, RunState.PENDING) });
+      this.s.listeners.emit({ type: 'runs-pending', jobId: job.id });
+      out.push(run.id);
+    }
+    return out;
   }
 
   async recoverExpiredRuns(requeue: (job: JobRecord) => boolean, now: number): Promise<RecoveredRun[]> {

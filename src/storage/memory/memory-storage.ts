@@ -287,6 +287,11 @@ export class MemoryStorage implements Storage {
     return this.#runs.cancelRuns(target, now);
   }
 
+  async releaseRuns(owner: string, keep: readonly string[]): Promise<string[]> {
+    this.#check();
+    return this.#runs.releaseRuns(owner, keep);
+  }
+
   async recoverExpiredRuns(requeue: (job: JobRecord) => boolean, now: number): Promise<RecoveredRun[]> {
     this.#check();
     return this.#runs.recoverExpiredRuns(requeue, now);

@@ -49,8 +49,13 @@ export class PgListener {
     if (!client) return;
     client.removeAllListeners('notification');
     client.removeAllListeners('error');
+    // The connection may drop during UNLISTEN: the query rejects with it, and the client
+    // also emits `error`, which would crash the host with no listener.
+    const quiet = (error: Error): void => this.logger.warn('storage notifications: connection lost while closing', { error });
+    client.on('error', quiet);
     try {
       await client.query(`UNLISTEN "${this.t.channel}"`);
+      client.off('error', quiet);
       client.release();
     } catch (error) {
       // The connection is already broken: drop it instead of returning it to the pool.

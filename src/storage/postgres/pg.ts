@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { StorageError } from '../../errors.js';
 import type { StorageEvent } from '../port.js';
+import { isTransientPgError } from './faults.js';
 
 /** Lease time from the database's clock, in epoch milliseconds. */
 export const DB_NOW_MS = '(extract(epoch from now()) * 1000)::bigint';
@@ -52,10 +53,21 @@ const RETRYABLE = new Set(['40P01', '40001']);
  * rolled back when it throws. A deadlock or serialisation failure (another process won
  * a race) is retried a few times: the rollback left nothing behind. `setup` runs right
  * after BEGIN in the same round trip (e.g. `SET LOCAL` planner settings).
+ *
+ * A connection lost while the client is checked out (the server stopped, the network
+ * reset) makes `pg` emit `error` on the client, and the pool listens only to idle
+ * clients: without a listener of ours that event would crash the host process. The query
+ * in flight rejects with the same error, so it is recorded here and the client is dropped
+ * from the pool instead of being reused; the caller sees the query's error.
  */
 export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, setup = ''): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
+    let lost: Error | undefined;
+    const onError = (error: Error): void => {
+      lost ??= error;
+    };
+    client.on('error', onError);
     let broken: Error | undefined;
     try {
       await client.query(setup === '' ? 'BEGIN' : `BEGIN; ${setup}`);
@@ -63,16 +75,24 @@ export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Pro
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        // The connection is unusable: drop it from the pool rather than reuse it.
-        broken = rollbackError as Error;
+      if (lost !== undefined || isTransientPgError(error)) {
+        // No ROLLBACK on a dead or unanswering connection (it would wait for nothing): the
+        // server rolls back a transaction whose session ends.
+        broken = lost ?? (error as Error);
+      } else {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection is unusable: drop it from the pool rather than reuse it.
+          broken = rollbackError as Error;
+        }
       }
       if (attempt < 5 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
       throw error;
     } finally {
-      client.release(broken);
+      // A dropped client keeps our listener: it may still emit while the pool ends it.
+      if (broken === undefined && lost === undefined) client.off('error', onError);
+      client.release(broken ?? lost);
     }
   }
 }
@@ -120,15 +140,21 @@ export async function notify(db: Queryable, t: Tables, events: StorageEvent[]): 
   await db.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [t.channel, payloads]);
 }
 
-/** Turns a driver error into a typed {@link StorageError}; typed errors pass through. */
+/**
+ * Turns a driver error into a typed {@link StorageError}; typed errors pass through.
+ * `STORAGE_UNAVAILABLE` means the database could not be reached or did not answer (a
+ * lost connection, a reset, a server shutting down or starting, too many connections, a
+ * timeout; also a missing database or refused login): retry later. `STORAGE_CONFLICT`
+ * is a uniqueness rule, `STORAGE_FAILED` anything else.
+ */
 export function pgError(error: unknown, where: string): Error {
   if (error instanceof StorageError) return error;
   const e = error as { code?: string; message?: string; constraint?: string } | null;
   const code = e?.code ?? '';
   const message = e?.message ?? String(error);
   if (code === '23505') return new StorageError('STORAGE_CONFLICT', `A write broke a uniqueness rule (${e?.constraint ?? 'unknown'}): ${message}`, { path: where, cause: error });
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code.startsWith('08') || code === '57P01' || code === '57P03' || code === '3D000' || code.startsWith('28')) {
-    return new StorageError('STORAGE_UNAVAILABLE', `PostgreSQL is unavailable: ${message}`, { path: where, cause: error, hint: 'Check the connection settings and that the server is running' });
+  if (isTransientPgError(error) || code === '3D000' || code.startsWith('28')) {
+    return new StorageError('STORAGE_UNAVAILABLE', `PostgreSQL is unavailable: ${message}`, { path: where, cause: error, hint: 'Check the connection settings and that the server is running; the operation may be retried' });
   }
   return new StorageError('STORAGE_FAILED', `PostgreSQL failed: ${message}`, { path: where, cause: error });
 }

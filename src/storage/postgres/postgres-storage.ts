@@ -71,6 +71,23 @@ export interface PostgresStorageOptions {
    */
   reconnectMs?: number;
   /**
+   * How long the store's own pool (with `connectionString`) waits for a connection: to
+   * open one (a server that accepts and never answers) or for a free one of the pool.
+   * Past it the operation fails with `STORAGE_UNAVAILABLE`. `0` waits for ever.
+   * @default 10_000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * How long one statement of the store's own pool may take. The server cancels it after
+   * this long (`statement_timeout`), and the client gives up one second later when the
+   * server does not answer at all (stopped, frozen, or the network gone: `query_timeout`).
+   * Either way the operation fails with `STORAGE_UNAVAILABLE`. `0` waits for ever. With a
+   * pool of the host's, set `statement_timeout`, `query_timeout` and
+   * `connectionTimeoutMillis` on that pool.
+   * @default 30_000
+   */
+  queryTimeoutMs?: number;
+  /**
    * Where connection problems of the listener and listener errors are reported.
    * @default silentLogger
    */
@@ -123,9 +140,24 @@ export class PostgresStorage implements Storage {
     if (sync === 'off' && options.pool) {
       throw new OptionsError('OPTIONS_INVALID', '`synchronousCommit` applies to the store\'s own pool only', { path: 'synchronousCommit', value: sync, hint: 'Set synchronous_commit on the pool you give, or pass `connectionString`' });
     }
-    this.#pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: poolSize, ...(sync === 'off' ? { options: '-c synchronous_commit=off' } : {}) });
-    // An idle client of our own pool that loses its connection must not crash the host.
-    if (this.#ownsPool) this.#pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error }));
+    const connectTimeoutMs = timeoutOption(options.connectTimeoutMs, 10_000, 'connectTimeoutMs');
+    const queryTimeoutMs = timeoutOption(options.queryTimeoutMs, 30_000, 'queryTimeoutMs');
+    const settings = [...(sync === 'off' ? ['-c synchronous_commit=off'] : []), ...(queryTimeoutMs > 0 ? [`-c statement_timeout=${queryTimeoutMs}`] : [])];
+    this.#pool =
+      options.pool ??
+      new pg.Pool({
+        connectionString: options.connectionString,
+        max: poolSize,
+        connectionTimeoutMillis: connectTimeoutMs,
+        // The server's statement_timeout cancels cleanly first; this catches a server that does not answer at all.
+        ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs + 1_000 } : {}),
+        // Notices a peer that vanished (machine or network gone) on an idle or LISTEN connection.
+        keepAlive: true,
+        ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
+      });
+    // An idle client that loses its connection makes the pool emit `error`, which would
+    // crash the host without a listener; the pool already drops that client.
+    this.#pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error }));
     this.#t = tables(schema);
     this.#notify = options.notify ?? true;
     this.#clock = options.clock ?? new SystemClock();
@@ -303,6 +335,10 @@ export class PostgresStorage implements Storage {
     return this.#do('claimRuns', () => this.#runs.claim(input));
   }
 
+  async releaseRuns(owner: string, keep: readonly string[]): Promise<string[]> {
+    return this.#do('releaseRuns', () => this.#runs.release(owner, keep));
+  }
+
   async heartbeat(owner: string, runIds: readonly string[], leaseMs: number): Promise<HeartbeatResult> {
     return this.#do('heartbeat', () => this.#runs.heartbeat(owner, runIds, leaseMs));
   }
@@ -360,6 +396,14 @@ export class PostgresStorage implements Storage {
       throw pgError(error, where);
     }
   }
+}
+
+function timeoutOption(value: number | undefined, fallback: number, path: string): number {
+  const ms = value ?? fallback;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
+    throw new OptionsError('OPTIONS_INVALID', `Expected \`${path}\` to be a whole number of milliseconds >= 0`, { path, value: ms, hint: '0 waits for ever' });
+  }
+  return ms;
 }
 
 function closedError(): StorageError {

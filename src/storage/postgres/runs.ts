@@ -4,7 +4,7 @@ import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, HeartbeatResult, RecoveredRun, RunFilter, StorageEvent } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, freshRuns } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { DeltaTally, Deltas } from './counters.js';
@@ -135,6 +135,26 @@ export class PgRuns {
       const order = (ids: string[]): string[] => ('runIds' in target ? target.runIds.filter((id) => ids.includes(id)) : ids);
       const sorted = (rows: Array<{ id: string; run_index?: string }>): string[] => [...rows].sort((a, b) => Number(a.run_index) - Number(b.run_index)).map((r) => r.id);
       return { aborted: order(sorted(aborted.rows)), flagged: order(sorted(flagged.rows)) };
+    });
+  }
+
+  async release(owner: string, keep: readonly string[]): Promise<string[]> {
+    checkRelease(owner, keep);
+    const { t } = this;
+    return transaction(this.pool, async (c) => {
+      const { rows } = await c.query<{ id: string; job_id: string }>(
+        `UPDATE ${t.runs} r SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, started_at = NULL, attempts = greatest(r.attempts - 1, 0), seq = nextval('${t.seq}')
+         FROM ${t.jobs} j
+         WHERE j.id = r.job_id AND j.status IN ('PENDING', 'STARTED', 'PAUSED') AND NOT r.cancel_requested
+           AND r.status = 'STARTED' AND r.lease_owner = $1 AND NOT (r.id = ANY($2::text[])) RETURNING r.id, r.job_id`,
+        [owner, [...keep]],
+      );
+      const deltas: Deltas = new Map();
+      for (const r of rows) bump(deltas, r.job_id, 'STARTED', 'PENDING');
+      await addDeltas(c, t, deltas);
+      this.tally.note(deltas.keys());
+      await this.#notify(c, [...deltas.keys()].map((jobId) => ({ type: 'runs-pending' as const, jobId })));
+      return rows.map((r) => r.id);
     });
   }
 

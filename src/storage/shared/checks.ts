@@ -59,3 +59,9 @@ export function freshRuns(batch: BatchRecord, runs: readonly NewRun[]): NewRun[]
   }
   return fresh;
 }
+
+/** Checks the input of `Storage.releaseRuns`. */
+export function checkRelease(owner: unknown, keep: unknown): void {
+  if (typeof owner !== 'string' || owner === '') throw new StorageError('STORAGE_INVALID_INPUT', 'owner must be a non-empty string', { path: 'owner', value: owner });
+  if (!Array.isArray(keep) || keep.some((id) => typeof id !== 'string')) throw new StorageError('STORAGE_INVALID_INPUT', 'keep must be an array of run ids', { path: 'keep', value: keep });
+}

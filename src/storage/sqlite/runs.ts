@@ -4,7 +4,7 @@ import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, freshRuns } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
@@ -181,6 +181,30 @@ export class SqliteRuns {
         else if (flag.get(id)) flagged.push(id);
       }
       return { aborted, flagged };
+    });
+  }
+
+  release(owner: string, keep: readonly string[]): string[] {
+    checkRelease(owner, keep);
+    const { db } = this;
+    const kept = new Set(keep);
+    return db.write(() => {
+      // An ended job gets no PENDING run back; a cancelled run ends through its lease.
+      const held = db
+        .stmt(
+          `SELECT r.id, r.job_id FROM pj_runs r JOIN pj_jobs j ON j.id = r.job_id
+           WHERE r.status = 'STARTED' AND r.lease_owner = ? AND r.cancel_requested = 0 AND j.status IN ('PENDING', 'STARTED', 'PAUSED') ORDER BY r.seq`,
+        )
+        .all(owner) as Array<{ id: string; job_id: string }>;
+      const out: string[] = [];
+      for (const row of held) {
+        if (kept.has(row.id)) continue;
+        const seq = db.takeSeq(1);
+        db.stmt("UPDATE pj_runs SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, started_at = NULL, attempts = max(attempts - 1, 0), seq = ? WHERE id = ?").run(seq, row.id);
+        db.addCounters(row.job_id, { STARTED: -1, PENDING: 1 });
+        out.push(row.id);
+      }
+      return out;
     });
   }
 

@@ -253,6 +253,10 @@ export class SqliteStorage implements Storage {
     return this.#run(() => this.#runs!.claim(input));
   }
 
+  async releaseRuns(owner: string, keep: readonly string[]): Promise<string[]> {
+    return this.#run(() => this.#runs!.release(owner, keep));
+  }
+
   async heartbeat(owner: string, runIds: readonly string[], leaseMs: number): Promise<HeartbeatResult> {
     return this.#run(() => this.#runs!.heartbeat(owner, runIds, leaseMs));
   }
