@@ -224,6 +224,7 @@ export {
   type JobAction,
   type JobSchedulerOptions,
   type RunRunner,
+  type FollowLogOptions,
   type Job,
   type JobOptions,
   type JobSpec,
