@@ -57,6 +57,7 @@ export async function* followStepLog(src: ResultSources, runId: string, stepId: 
   const onOuter = (): void => stop.abort();
   outer?.addEventListener('abort', onOuter, { once: true });
   let runEnded = false;
+  let failure: { error: unknown } | undefined;
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   const watch = (): void => {
     timer = src.clock.setTimeout(() => {
@@ -67,9 +68,9 @@ export async function* followStepLog(src: ResultSources, runId: string, stepId: 
             stop.abort();
           } else if (!stop.signal.aborted) watch();
         },
-        // A failing store must not leave the follower hanging: end it, the log read below reports.
-        () => {
-          runEnded = true;
+        // A failing store must not leave the follower hanging: stop, and the error is thrown below.
+        (error: unknown) => {
+          failure = { error };
           stop.abort();
         },
       );
@@ -82,6 +83,7 @@ export async function* followStepLog(src: ResultSources, runId: string, stepId: 
       yielded += chunk.length;
       yield chunk;
     }
+    if (failure) throw failure.error;
     // Stopped because the run ended: the store's follow may not have caught up with the
     // last appends, so the rest comes from a full read.
     if (runEnded && !outer?.aborted) {

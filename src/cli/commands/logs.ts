@@ -12,6 +12,9 @@ export async function logsCommand(runRef: string, stepRef: string | undefined, o
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.on('SIGINT', onSignal);
+  // The library's timers do not keep Node running (they are unref'd): while following,
+  // this handle does, or the process would exit between two polls of the log.
+  const keepAlive = o.follow ? setInterval(() => undefined, 2 ** 30) : undefined;
   try {
     const run = await resolveRun(env.scheduler, runRef);
     const job = (await env.scheduler.getJob(run.jobId))!;
@@ -42,6 +45,7 @@ export async function logsCommand(runRef: string, stepRef: string | undefined, o
     }
     return 0;
   } finally {
+    clearInterval(keepAlive);
     process.off('SIGINT', onSignal);
     await env.close();
   }

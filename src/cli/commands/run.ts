@@ -15,7 +15,8 @@ export interface RunOptions extends SpecOptions {
  */
 export async function runCommand(project: string, pipeline: string | undefined, o: RunOptions & GlobalOptions): Promise<number> {
   const spec = await jobSpecOf(project, pipeline, o);
-  const env = await openEnv(o, o.concurrency ? { concurrency: o.concurrency } : {});
+  // keepAlive: between two steps only the library's (unref'd) timers may be pending.
+  const env = await openEnv(o, { keepAlive: true, ...(o.concurrency ? { concurrency: o.concurrency } : {}) });
   const stop = new AbortController();
   let interrupted = false;
   const onSignal = (): void => {
