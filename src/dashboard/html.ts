@@ -18,6 +18,16 @@ export function when(ms: number | null | undefined): string {
   return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)}Z`;
 }
 
+/** Wall-clock time in a zone: `2026-12-07 06:00`. */
+export function inZone(ms: number, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(ms)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
 export function took(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '-';
   if (ms < 1000) return `${Math.round(ms)}ms`;

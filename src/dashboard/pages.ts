@@ -1,6 +1,6 @@
 import type { BatchRecord, Job, OccurrenceRecord, Run } from '../index.js';
 import { dagSvg } from './dag.js';
-import { badge, esc, page, seg, took, when } from './html.js';
+import { badge, esc, inZone, page, seg, took, when } from './html.js';
 import { describeSchedule } from './words.js';
 
 /** What the pages need besides data. */
@@ -17,6 +17,12 @@ function schedule(j: Job): string {
     : esc(describeSchedule(j.schedule));
 }
 
+/** Next occurrences as wall-clock times of the schedule's zone, the UTC instant on hover. */
+function nextTimes(j: Job, next: readonly number[]): string[] {
+  const tz = j.schedule.type === 'cron' ? j.schedule.timezone : 'UTC';
+  return next.map((t) => `<span class="mono" title="${esc(when(t))}">${esc(inZone(t, tz))}</span>`);
+}
+
 function counters(j: Job): string {
   const c = j.counters;
   const parts: [string, number][] = [['SUCCESS', c.SUCCESS], ['FAILURE', c.FAILURE], ['ABORTED', c.ABORTED], ['STARTED', c.STARTED], ['PENDING', c.PENDING]];
@@ -29,12 +35,12 @@ export function jobsPage(ctx: PageContext, jobs: readonly { job: Job; next: read
 <td><a class="job-link" href="${esc(ctx.base)}/jobs/${seg(j.id)}">${esc(j.name)}</a><div class="muted mono">${esc(j.id.slice(0, 8))}</div></td>
 <td>${badge(j.status)}</td>
 <td>${schedule(j)}</td>
-<td>${next.length ? next.map((t) => `<div class="mono">${esc(when(t))}</div>`).join('') : '<span class="muted">-</span>'}</td>
+<td>${next.length ? nextTimes(j, next).map((t) => `<div>${t}</div>`).join('') : '<span class="muted">-</span>'}</td>
 <td>${counters(j)}</td>
 <td class="mono">${esc(when(j.createdAt))}</td></tr>`);
   const body = jobs.length === 0
     ? '<h1>Jobs</h1><p class="empty">No jobs yet. Start one with <code>npx pipeline-jobs run &lt;project&gt;</code>.</p>'
-    : `<h1>Jobs</h1><table class="list"><thead><tr><th>Job</th><th>Status</th><th>Schedule</th><th>Next occurrences</th><th>Runs (ok / failed / aborted / running / pending)</th><th>Created</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    : `<h1>Jobs</h1><table class="list"><thead><tr><th>Job</th><th>Status</th><th>Schedule</th><th>Next occurrences</th><th title="succeeded / failed / aborted / running / pending">Runs</th><th>Created</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   return page(ctx.base, 'Jobs', body);
 }
 
@@ -43,7 +49,7 @@ function params(r: Run, titles: ReadonlyMap<string, string>): string {
   for (const [uuid, values] of Object.entries(r.parameters.steps)) {
     for (const [k, v] of Object.entries(values)) parts.push(`<span class="param"><b>${esc(titles.get(uuid) ?? uuid)}.${esc(k)}</b>=${esc(JSON.stringify(v))}</span>`);
   }
-  return parts.join(' ');
+  return parts.length ? parts.join(' ') : '<span class="muted">none</span>';
 }
 
 function actionButtons(ctx: PageContext, j: Job): string {
@@ -77,7 +83,7 @@ export function jobPage(ctx: PageContext, j: Job, batches: readonly BatchRecord[
 <dt>Id</dt><dd class="mono">${esc(j.id)}</dd>
 <dt>Pipeline</dt><dd>${esc(j.pipeline.name)} <span class="muted">(${j.pipeline.steps.length} steps)</span></dd>
 <dt>Schedule</dt><dd>${schedule(j)}</dd>
-<dt>Next</dt><dd>${next.length ? next.map((t) => esc(when(t))).join(', ') : '-'}</dd>
+<dt>Next</dt><dd>${next.length ? nextTimes(j, next).join(', ') : '-'}</dd>
 <dt>Grid</dt><dd>${j.gridSize} combination(s), ${j.selectedRuns} selected</dd>
 <dt>Runs</dt><dd>${counters(j)}</dd>
 </dl>
