@@ -15,7 +15,7 @@ table.list{border-collapse:collapse;width:100%;background:var(--card);border:1px
 table.list th{font-size:12px;text-transform:uppercase;letter-spacing:.4px;color:var(--muted);text-align:left;background:#fafbfc}
 table.list th,table.list td{padding:8px 12px;border-bottom:1px solid var(--line);vertical-align:top}
 table.list tr:last-child td{border-bottom:0}
-.muted{color:var(--muted)}.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px}
+.muted{color:var(--muted)}h3 .muted{font-weight:400}.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11.5px;font-weight:600;color:#fff;background:var(--pend)}
 .badge.success{background:var(--ok)}.badge.failure{background:var(--fail)}.badge.started{background:var(--run)}.badge.aborted{background:var(--abort)}.badge.paused{background:var(--pause)}.badge.draft{background:#a0a7b5}
 .counters{display:inline-flex;gap:4px}.count{min-width:26px;text-align:center;padding:0 6px;border-radius:6px;background:#eef0f4;font-weight:600;font-size:12px}

@@ -5,6 +5,8 @@ const W = 170;
 const H = 44;
 const GX = 60;
 const GY = 22;
+/** Room above the first row for edges that skip a layer (they arc over the steps between). */
+const TOP = 34;
 
 /**
  * The pipeline's DAG as an SVG, read-only: one column per parallel layer, edges as
@@ -13,9 +15,11 @@ const GY = 22;
 export function dagSvg(pipeline: Pipeline, statusOf: (uuid: string) => string): string {
   const layers = parallelLayers(pipeline.steps);
   const pos = new Map<string, { x: number; y: number }>();
-  layers.forEach((layer, i) => layer.forEach((id, j) => pos.set(id, { x: 10 + i * (W + GX), y: 10 + j * (H + GY) })));
+  layers.forEach((layer, i) => layer.forEach((id, j) => pos.set(id, { x: 10 + i * (W + GX), y: TOP + j * (H + GY) })));
+  const layerOf = new Map<string, number>();
+  layers.forEach((layer, i) => layer.forEach((id) => layerOf.set(id, i)));
   const width = 20 + layers.length * (W + GX) - GX;
-  const height = 20 + Math.max(1, ...layers.map((l) => l.length)) * (H + GY) - GY;
+  const height = TOP + 10 + Math.max(1, ...layers.map((l) => l.length)) * (H + GY) - GY;
   const edges: string[] = [];
   for (const s of pipeline.steps) {
     const to = pos.get(s.uuid)!;
@@ -26,7 +30,13 @@ export function dagSvg(pipeline: Pipeline, statusOf: (uuid: string) => string): 
       const y1 = f.y + H / 2;
       const x2 = to.x;
       const y2 = to.y + H / 2;
-      edges.push(`<path class="edge" d="M${x1},${y1} C${x1 + GX / 2},${y1} ${x2 - GX / 2},${y2} ${x2},${y2}"/>`);
+      const skips = (layerOf.get(s.uuid) ?? 0) - (layerOf.get(from) ?? 0) > 1;
+      const arc = Math.min(f.y, to.y) - TOP + 6;
+      edges.push(
+        skips
+          ? `<path class="edge" d="M${f.x + W / 2},${f.y} C${f.x + W / 2},${arc} ${to.x + W / 2},${arc} ${to.x + W / 2},${to.y}"/>`
+          : `<path class="edge" d="M${x1},${y1} C${x1 + GX / 2},${y1} ${x2 - GX / 2},${y2} ${x2},${y2}"/>`,
+      );
     }
   }
   const nodes = pipeline.steps.map((s) => {
