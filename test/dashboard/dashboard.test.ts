@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,6 +143,25 @@ describe('dashboard', () => {
     expect((await fetch(base.replace('/ui', '/other'))).status).toBe(418);
     expect((await fetch(`${base}/runs/nope`)).status).toBe(404);
     expect(() => createDashboard({ scheduler: h.scheduler, basePath: 'ui/' })).toThrow(/basePath/);
+  });
+
+  it('links and serves an executed notebook\'s HTML, sandboxed', async () => {
+    const { h, run } = await setup();
+    const artifactsRoot = mkdtempSync(path.join(tmpdir(), 'pj-dash-artifacts-'));
+    dirs.push(artifactsRoot);
+    const base = await serve({ scheduler: h.scheduler, artifactsRoot });
+    expect(await (await fetch(`${base}/runs/${run.id}`)).text()).not.toContain('Executed notebook');
+    // Where RunExecutor keeps a step's artifacts: <artifactsRoot>/<runId>/steps/<stepId>/.
+    const dir = path.join(artifactsRoot, encodeURIComponent(run.id), 'steps', 'a');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'a.html'), '<html><script>alert(1)</script><p>executed</p></html>');
+    const page = await (await fetch(`${base}/runs/${run.id}`)).text();
+    expect(page).toContain(`href="/runs/${run.id}/steps/a/notebook"`);
+    const nb = await fetch(`${base}/runs/${run.id}/steps/a/notebook`);
+    expect(nb.status).toBe(200);
+    expect(nb.headers.get('content-security-policy')).toMatch(/^sandbox;/);
+    expect(await nb.text()).toContain('<p>executed</p>');
+    expect((await fetch(`${base}/runs/${run.id}/steps/zzz/notebook`)).status).toBe(404);
   });
 
   it('describes schedules in words', () => {
