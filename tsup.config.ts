@@ -1,5 +1,6 @@
 import UnpluginTypia from '@ryoppippi/unplugin-typia/esbuild';
 import type { Plugin } from 'esbuild';
+import path from 'node:path';
 import { defineConfig } from 'tsup';
 
 /**
@@ -18,13 +19,40 @@ const failOnTypiaWarnings: Plugin = {
   },
 };
 
-export default defineConfig({
+/**
+ * The CLI uses the package's public entry points only: its imports of them are left to
+ * Node (`pipeline-jobs`, `pipeline-jobs/sqlite`, ...), so the binary runs on the very
+ * modules a user imports, and `pg` / `better-sqlite3` load only when used.
+ */
+const publicEntries: Plugin = {
+  name: 'public-entries',
+  setup(build) {
+    const entries: Record<string, string> = {
+      'src/index.ts': 'pipeline-jobs',
+      'src/storage/sqlite/index.ts': 'pipeline-jobs/sqlite',
+      'src/storage/postgres/index.ts': 'pipeline-jobs/postgres',
+      'src/dashboard/index.ts': 'pipeline-jobs/dashboard',
+    };
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const target = path.relative(process.cwd(), path.resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'))).split(path.sep).join('/');
+      const external = entries[target];
+      if (external) return { path: external, external: true };
+      if (!target.startsWith('src/cli/')) throw new Error(`the CLI imports ${target}: only public entry points are allowed`);
+      return undefined;
+    });
+  },
+};
+
+const plugins = [UnpluginTypia({ cache: false, log: false }), failOnTypiaWarnings];
+
+export default defineConfig([{
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/contracts': 'src/testing/contracts.ts',
     'storage/sqlite/index': 'src/storage/sqlite/index.ts',
     'storage/postgres/index': 'src/storage/postgres/index.ts',
+    'dashboard/index': 'src/dashboard/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -38,5 +66,16 @@ export default defineConfig({
   // typia's generated validators import a few tiny helpers from typia/lib/internal:
   // inlining them keeps typia (and its CLI dependencies) out of users' installs.
   noExternal: ['p-queue', 'eventemitter3', 'p-timeout', /^typia/],
-  esbuildPlugins: [UnpluginTypia({ cache: false, log: false }), failOnTypiaWarnings],
-});
+  esbuildPlugins: plugins,
+}, {
+  // The CLI: ESM only (log-update is ESM-only), no types; the library comes from the package itself.
+  entry: { 'cli/main': 'src/cli/main.ts' },
+  format: ['esm'],
+  dts: false,
+  sourcemap: true,
+  clean: false,
+  target: 'node20',
+  platform: 'node',
+  splitting: false,
+  esbuildPlugins: [publicEntries],
+}]);

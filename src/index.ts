@@ -225,6 +225,7 @@ export {
   type JobAction,
   type JobSchedulerOptions,
   type RunRunner,
+  type FollowLogOptions,
   type Job,
   type JobOptions,
   type JobSpec,

@@ -1,8 +1,8 @@
 import { TypedEmitter } from '../events.js';
 import { JobStateError, NotFoundError, OptionsError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
-import type { JobFilter, RunFilter, StorageEvent } from '../storage/port.js';
-import type { JobPatch, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
+import type { JobFilter, PageRequest, RunFilter, StorageEvent } from '../storage/port.js';
+import type { BatchRecord, JobPatch, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
 import { resumeIncompleteBatches, startBatch } from './batches.js';
 import { GridCache, type SchedulerContext, keyedLock } from './context.js';
 import { Dispatcher } from './dispatcher.js';
@@ -14,6 +14,7 @@ import { assertAllowed } from './lifecycle.js';
 import { WATCHED, processJob, startBuffered } from './occurrences.js';
 import { keepsLogs, purgeRuns } from './purge.js';
 import { recoverRunProcesses, sweepLeftovers } from './recovery.js';
+import { type FollowLogOptions, followStepLog, getJobBatch, listJobBatches, readStepLog } from './results.js';
 import { type JobSchedulerOptions, type ResolvedSchedulerOptions, resolveOptions } from './options.js';
 import { handleRun, wireExecutorEvents } from './run-handler.js';
 import { ScheduleCache, isCron } from './schedule-adapter.js';
@@ -366,6 +367,34 @@ export class JobScheduler {
     await purgeRuns(this.#ctx, [runId], options.keepLogs === true);
     await this.#o.storage.deleteRuns(run.jobId, { runIds: [runId] });
   }
+
+  /** A step's log as written so far (`undefined`: nothing written yet). Rejects for an unknown run. */
+  async readLog(runId: string, stepId: string): Promise<string | undefined> {
+    return readStepLog(this.#results(), runId, stepId);
+  }
+
+  /**
+   * A step's log, live: what was written so far, then each new piece. Ends when the
+   * step's log ends, when the run has ended, or on `options.signal`.
+   */
+  followLog(runId: string, stepId: string, options?: FollowLogOptions): AsyncIterable<string> {
+    return followStepLog(this.#results(), runId, stepId, options);
+  }
+
+  /** A job's batches, newest first, with cursor pagination (`limit` default 50). */
+  async listBatches(jobId: string, page?: PageRequest): Promise<Page<BatchRecord>> {
+    return listJobBatches(this.#o.storage, jobId, page);
+  }
+
+  /** One batch of a job (`undefined` when it does not exist). */
+  async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
+    return getJobBatch(this.#o.storage, jobId, batchIndex);
+  }
+
+  #results() {
+    return { storage: this.#o.storage, logStore: this.#o.executor.logStore, clock: this.#o.clock };
+  }
+
 
   /**
    * Resolves when the job reaches an end state, as storage says: whichever process ended
