@@ -3,7 +3,7 @@
  * vitest suite an integrator runs against their own executor:
  *
  * @example
- * import { describeStepExecutorContract, shellContractSteps } from 'pipeline-jobs/testing';
+ * import { describeStepExecutorContract, shellContractSteps } from 'pipeline-jobs/testing/contracts';
  * describeStepExecutorContract('my container executor', () => ({ executor: new MyExecutor(), prepare: shellContractSteps }));
  */
 import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
@@ -34,9 +34,11 @@ export type ContractBehaviour = 'succeed' | 'fail' | 'params' | 'cwd' | 'write-f
 
 /** What the suite needs from the executor under test. */
 export interface StepExecutorContractSubject {
+  /** The executor under test. */
   readonly executor: StepExecutor;
   /** Writes (or registers) the program for `behaviour` in `projectDir`; returns its `file_path` (relative). */
   prepare(behaviour: ContractBehaviour, projectDir: string): string | Promise<string>;
+  /** Called once after the suite, to release what the factory made. @default none */
   close?(): void | Promise<void>;
 }
 
@@ -85,7 +87,9 @@ interface Harness {
 
 /**
  * Declares the contract suite for a step executor. `factory` is called once per suite;
- * `close` is called after it.
+ * `close` is called after it. A broken rule fails its test with a
+ * {@link StepExecutorContractError} that names the rule and shows what `run()` returned and
+ * what the step printed.
  */
 export function describeStepExecutorContract(
   name: string,
@@ -340,6 +344,7 @@ type Settled = { readonly outcome: StepOutcome; readonly h: Harness } | { readon
 
 /** Thrown by the suite: the contract rule broken, and what was seen. */
 export class StepExecutorContractError extends Error {
+  /** `'StepExecutorContractError'`. */
   override readonly name = 'StepExecutorContractError';
 }
 
