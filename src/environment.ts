@@ -12,6 +12,7 @@ export interface PinnedEnvironment {
   readonly interpreters?: Readonly<Record<string, readonly string[]>>;
   /** Container image reference and the digest it resolved to. */
   readonly image?: string;
+  /** The immutable digest `image` resolved to when the job was created (`sha256:...`); runs use it, so a moved tag does not change a job. */
   readonly digest?: string;
   /** A human-readable version (`Python 3.11.2`). */
   readonly version?: string;
@@ -29,5 +30,6 @@ export interface PinnedEnvironment {
  * JSON-serialisable.
  */
 export interface EnvironmentResolver {
+  /** Pins each environment id a job's steps name: called once, when the job is created; the records are stored with the job. */
   resolve(ids: readonly string[]): Promise<Record<string, PinnedEnvironment>>;
 }

@@ -14,6 +14,11 @@ export class PipelineJobsError extends Error {
   /** How to fix it. */
   readonly hint: string | undefined;
 
+  /**
+   * Builds the message from its parts: `message (at path), got value. hint`.
+   * @param code a stable code of the error's family (the family's `const` map)
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(
     code: string,
     message: string,
@@ -34,7 +39,18 @@ export class PipelineJobsError extends Error {
   }
 
   /** A plain object for logs and storage: `{ name, code, message, path, hint }`. */
-  toJSON(): { name: string; code: string; message: string; path: string; hint?: string } {
+  toJSON(): {
+    /** The class name (`PipelineError`). */
+    name: string;
+    /** See {@link PipelineJobsError.code}. */
+    code: string;
+    /** The full message. */
+    message: string;
+    /** See {@link PipelineJobsError.path}. */
+    path: string;
+    /** See {@link PipelineJobsError.hint}; absent when there is none. */
+    hint?: string;
+  } {
     return {
       name: this.name,
       code: this.code,

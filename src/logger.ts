@@ -4,9 +4,13 @@
  * of structured fields.
  */
 export interface Logger {
+  /** Detail for troubleshooting (each claim, timer and process). */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Something worth knowing happened (a run recovered, a migration ran). */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something went wrong and was handled (a listener threw, a retry follows). */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Background work failed (it is also emitted as `scheduler:error`). */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 

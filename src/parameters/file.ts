@@ -107,7 +107,15 @@ function isMissing(err: unknown): boolean {
 export async function findParametersFile(
   pipelinePath: string,
   read: ParametersFileReader,
-): Promise<{ path: string; text: string } | undefined> {
+): Promise<
+  | {
+      /** The file found (`<pipeline>.parameters.json`), relative as `read` takes it. */
+      path: string;
+      /** Its text. */
+      text: string;
+    }
+  | undefined
+> {
   const file = parametersFileFor(pipelinePath);
   if (file === undefined) return undefined;
   const text = await readText(read, file);

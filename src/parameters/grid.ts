@@ -49,7 +49,7 @@ export const DEFAULT_MAX_RUNS_PER_BATCH = 100_000;
 const RESTORE = Symbol('ParameterGrid.restore');
 
 /**
- * The grid of a job's parameter combinations (SEMANTICS.md, Parameters): the cartesian
+ * The grid of a job's parameter combinations (docs/semantics.md, "Parameters and grids"): the cartesian
  * product of the spec's value lists, merged over the pipeline's defaults.
  *
  * Canonical order: pipeline parameters first, then steps in the pipeline file's order;
@@ -75,6 +75,8 @@ export class ParameterGrid implements Iterable<GridRun> {
   readonly #definition: GridDefinition;
 
   /**
+   * The grid of `pipeline`'s parameters under `spec`; checks the spec and throws a
+   * `ParameterError` naming the place of a bad value.
    * @param pipeline the pipeline whose parameters vary
    * @param spec the `<pipeline>.parameters.json` content: JSON text (key order as
    *   written) or an object; absent or `null`: every parameter keeps its default
@@ -212,6 +214,7 @@ export class ParameterGrid implements Iterable<GridRun> {
     return new RunIterator(this.#core, ranges);
   }
 
+  /** Every combination, in grid order (`for (const { index, parameters } of grid)`); constant memory. */
   [Symbol.iterator](): IterableIterator<GridRun> {
     return this.entries();
   }

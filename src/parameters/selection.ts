@@ -109,6 +109,7 @@ export class GridSelection implements Iterable<number> {
     for (const [start, end] of this.ranges) for (let i = start; i < end; i++) yield i;
   }
 
+  /** The selection as plain JSON (its ranges), for storage; `GridSelection.fromJSON` restores it. */
   toJSON(): GridSelectionJSON {
     return { ranges: this.ranges };
   }

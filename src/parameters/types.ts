@@ -25,8 +25,24 @@ export interface SpecKeyOrder {
 
 /** One axis of the grid: a parameter and its values, in the order runs vary over them. */
 export type GridDimension =
-  | { readonly scope: 'pipeline'; readonly key: string; readonly values: readonly unknown[] }
-  | { readonly scope: 'step'; readonly step: string; readonly key: string; readonly values: readonly unknown[] };
+  | {
+      /** A pipeline parameter. */
+      readonly scope: 'pipeline';
+      /** The parameter's name. */
+      readonly key: string;
+      /** Its values, in the order runs take them. */
+      readonly values: readonly unknown[];
+    }
+  | {
+      /** A step's parameter. */
+      readonly scope: 'step';
+      /** The step's uuid. */
+      readonly step: string;
+      /** The parameter's name. */
+      readonly key: string;
+      /** Its values, in the order runs take them. */
+      readonly values: readonly unknown[];
+    };
 
 /**
  * A grid frozen as plain JSON data: store it with a job and restore it with
@@ -34,11 +50,18 @@ export type GridDimension =
  * `dimensions` array *is* the order (first slowest, last fastest).
  */
 export interface GridDefinition {
+  /** The format of this record; bumped if it ever changes. */
   readonly version: 1;
   /** The pipeline's parameter defaults. */
   readonly pipelineDefaults: Readonly<Record<string, unknown>>;
   /** Every step of the pipeline, in the file's order, with its parameter defaults. */
-  readonly steps: readonly { readonly uuid: string; readonly defaults: Readonly<Record<string, unknown>> }[];
+  readonly steps: readonly {
+    /** The step's uuid. */
+    readonly uuid: string;
+    /** Its parameters' default values. */
+    readonly defaults: Readonly<Record<string, unknown>>;
+  }[];
+  /** The parameters that vary, in grid order: the first varies slowest, the last fastest. */
   readonly dimensions: readonly GridDimension[];
 }
 
@@ -46,6 +69,7 @@ export interface GridDefinition {
 export interface GridRun {
   /** The combination's index in the grid (its `gridIndex`). */
   readonly index: number;
+  /** The combination's effective parameters: the grid's values merged over every default. */
   readonly parameters: RunParameters;
 }
 
@@ -54,5 +78,6 @@ export type IndexRange = readonly [start: number, end: number];
 
 /** A stored {@link GridSelection}: sorted, disjoint, non-adjacent half-open ranges. */
 export interface GridSelectionJSON {
+  /** The ranges, sorted, disjoint and non-adjacent; each `[start, end)` with `start < end`. */
   readonly ranges: readonly IndexRange[];
 }

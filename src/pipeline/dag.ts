@@ -2,7 +2,9 @@ import { PipelineError, joinPath } from '../errors.js';
 
 /** The part of a step the DAG needs. */
 export interface DagNode {
+  /** The step's uuid. */
   readonly uuid: string;
+  /** The uuids of the steps it waits for. */
   readonly incoming_connections: readonly string[];
 }
 

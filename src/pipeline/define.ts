@@ -4,29 +4,47 @@ import type { Pipeline } from './model.js';
 
 /** A step of a pipeline defined in code: Orchest's field names, most of them optional. */
 export interface StepDefinition {
+  /** Unique within the pipeline (any string; Orchest uses UUIDs). */
   uuid: string;
-  /** @default the uuid */
+  /** Display name. @default the uuid */
   title?: string;
   /** The file to run, relative to the project root. @default '' (function executors need none) */
   file_path?: string;
-  /** @default [] */
+  /** The uuids of the steps that must succeed before this one starts. @default [] */
   incoming_connections?: string[];
-  /** @default '' */
+  /** The environment id the step runs in (mapped by the step executors). @default '' */
   environment?: string;
-  kernel?: { name?: string; display_name?: string };
+  /** The notebook kernel of an `.ipynb` step. @default none: the executor's `defaultKernel` */
+  kernel?: {
+    /** The kernel's name, mapped to a local kernel by the executor. */
+    name?: string;
+    /** The name Jupyter shows; informational. */
+    display_name?: string;
+  };
   /** Default parameter values, in the order the grid should use. @default {} */
   parameters?: Record<string, unknown>;
+  /** Anything the host wants kept with the step; never used. @default undefined */
   meta_data?: unknown;
 }
 
 /** A pipeline defined in code (tests, hosts without `.orchest` files). */
 export interface PipelineDefinition {
+  /** Display name. */
   name: string;
-  /** @default the name */
+  /** The pipeline's id (`ORCHEST_PIPELINE_UUID` in steps). @default the name */
   uuid?: string;
+  /** A version label, kept as given. @default undefined */
   version?: string;
+  /** Default values of the pipeline-level parameters, in the order the grid should use. @default {} */
   parameters?: Record<string, unknown>;
-  settings?: { max_steps_parallelism?: number; [key: string]: unknown };
+  /** Pipeline settings; unknown ones are kept. @default {} */
+  settings?: {
+    /** How many steps may run at once. @default no limit from the pipeline */
+    max_steps_parallelism?: number;
+    /** Any other setting, kept as given. */
+    [key: string]: unknown;
+  };
+  /** Orchest services: kept in the model, never run (a warning says so). @default {} */
   services?: Record<string, unknown>;
   /** The steps, in order. */
   steps: StepDefinition[];

@@ -36,7 +36,7 @@ export async function loadPipeline(file: string, projectDir = path.dirname(file)
 
 /**
  * Parses and validates the text of a `.orchest` file. Parameter key order is taken
- * from the text itself (see SEMANTICS.md, Parameters).
+ * from the text itself (see docs/semantics.md, "Parameters and grids").
  * @throws PipelineError with a code, the path inside the document, the value and a hint
  */
 export function parsePipeline(text: string, options: ParsePipelineOptions = {}): Pipeline {

@@ -6,7 +6,9 @@
 
 /** The notebook kernel a step asks for (`.ipynb` steps). */
 export interface StepKernel {
+  /** The kernel's name (`python3`, `ir`, or Orchest's `orchest-kernel-<environment>`), mapped to a local kernel by the executor. */
   readonly name?: string;
+  /** The name Jupyter shows; informational. */
   readonly display_name?: string;
 }
 
@@ -26,11 +28,13 @@ export interface PipelineStep {
   readonly incoming_connections: readonly string[];
   /** An environment id, resolved by the host's `EnvironmentResolver` (legacy numbers become strings). */
   readonly environment: string;
+  /** The kernel of a notebook step, as the file gives it. */
   readonly kernel?: StepKernel;
   /** Default values of the step's parameters. */
   readonly parameters: Readonly<Record<string, unknown>>;
-  /** Parameter names in the order the file writes them (see SEMANTICS.md, Parameters). */
+  /** Parameter names in the order the file writes them (see docs/semantics.md, "Parameters and grids"). */
   readonly parameterOrder: readonly string[];
+  /** Orchest's editor data (the step's position); kept, never used. */
   readonly meta_data?: unknown;
 }
 
@@ -43,13 +47,17 @@ export interface PipelineSettings {
 
 /** A validated pipeline. Build one with `loadPipeline`, `parsePipeline` or `definePipeline`. */
 export interface Pipeline {
+  /** The pipeline's id (Orchest: a UUID); `ORCHEST_PIPELINE_UUID` in steps. */
   readonly uuid: string;
+  /** Display name. */
   readonly name: string;
+  /** The file format's version, as written (Orchest 1.x: `"1.0.0"`). */
   readonly version?: string;
   /** Default values of the pipeline-level parameters. */
   readonly parameters: Readonly<Record<string, unknown>>;
   /** Pipeline parameter names in the order the file writes them. */
   readonly parameterOrder: readonly string[];
+  /** The pipeline's settings (`max_steps_parallelism`), unknown ones kept. */
   readonly settings: PipelineSettings;
   /** Kept in the model but never run (a warning says so). */
   readonly services: Readonly<Record<string, unknown>>;
@@ -85,6 +93,7 @@ export function deepFreeze<T>(value: T): T {
  * merged with the run's grid values. `ParameterGrid.at(i)` returns this.
  */
 export interface RunParameters {
+  /** The pipeline-level parameters, by name. */
   readonly pipeline: Readonly<Record<string, unknown>>;
   /** By step uuid; every step of the pipeline has an entry (maybe empty). */
   readonly steps: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

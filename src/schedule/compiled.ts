@@ -17,12 +17,16 @@ export const SEARCH_HORIZON_MS = 100 * 366 * DAY;
  * Bounds: occurrences lie in `[startAt, endAt]` (both inclusive).
  */
 export class CompiledSchedule {
+  /** The normalised schedule it answers for. */
   readonly schedule: NormalizedSchedule;
   readonly #cron: CronTimes | null;
   readonly #low: number;
   readonly #high: number;
 
-  /** @param zones share one per scheduler; a new one is made when absent. */
+  /**
+   * Parses the cron expression once.
+   * @param zones share one per scheduler; a new one is made when absent.
+   */
   constructor(schedule: NormalizedSchedule, zones: ZoneCache = new ZoneCache()) {
     this.schedule = schedule;
     if (schedule.type === 'cron') {

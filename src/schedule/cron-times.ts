@@ -12,7 +12,7 @@ export interface RawOccurrence {
 }
 
 /**
- * The instants of a cron schedule in a time zone, with the DST rules of SEMANTICS.md.
+ * The instants of a cron schedule in a time zone, with the DST rules of docs/semantics.md ("Schedules and their policies").
  *
  * Time is cut into segments of constant UTC offset (between two transitions). In a
  * segment with offset `o`, a wall time `w` that matches the fields runs at `w - o`

@@ -14,13 +14,25 @@ import { UnknownZoneError, ZoneCache } from './zone.js';
 
 /** The defaults `normalizeSchedule` fills in for a cron schedule. */
 export const SCHEDULE_DEFAULTS = Object.freeze({
+  /** Cron fields are read in UTC. */
   timezone: 'UTC',
+  /** A time that does not exist runs shifted forward. */
   gap: GapPolicy.SHIFT,
+  /** A time that happens twice runs at its first instant. */
   repeat: RepeatPolicy.FIRST,
+  /** An occurrence found up to a minute late still runs. */
   lateness: 60_000,
   /** `window` and `cap` matter for `all` only: a week covers a long weekend's outage of a
    * daily or hourly job; 100 batches bounds the burst a dense schedule catches up. */
-  missed: Object.freeze({ policy: MissedPolicy.LATEST, window: 7 * 24 * 3_600_000, cap: 100 }),
+  missed: Object.freeze({
+    /** One batch for the most recent missed occurrence. */
+    policy: MissedPolicy.LATEST,
+    /** 7 days, in ms. */
+    window: 7 * 24 * 3_600_000,
+    /** At most 100 caught up. */
+    cap: 100,
+  }),
+  /** A new batch starts beside a running one (as Orchest). */
   overlap: OverlapPolicy.ALLOW,
 });
 

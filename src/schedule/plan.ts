@@ -13,7 +13,7 @@ interface Piece {
 
 /**
  * The pure planner of the timer loop: what to do with the occurrences in
- * `(cursor, now]`. Rules (SEMANTICS.md, "Schedules"):
+ * `(cursor, now]`. Rules (docs/semantics.md, "Schedules and their policies"):
  * - A `dst` skip (`gap: 'skip'`) is recorded as such, whatever else holds.
  * - An occurrence inside a pause is skipped (`paused`) and never caught up.
  * - One at most `lateness` old (`now - time <= lateness`) runs.

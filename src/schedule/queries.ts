@@ -60,8 +60,8 @@ export interface ListOptions extends QueryOptions {
 }
 
 /**
- * Occurrences with `from <= time < to` (half-open), in increasing time, at most `limit`.
- * @param limit @default 10_000
+ * Occurrences with `from <= time < to` (half-open), in increasing time, at most
+ * `options.limit` of them (default 10,000).
  */
 export function occurrencesBetween(
   schedule: ScheduleLike,

@@ -53,16 +53,20 @@ export type OverlapPolicy = (typeof OverlapPolicy)[keyof typeof OverlapPolicy];
 
 /** Why an occurrence did not start a batch. */
 export const SkipReason = {
+  /** Found later than `lateness` and not run by the `missed` policy. */
   MISSED: 'missed',
+  /** The previous batch still ran (`overlap: 'skip'`, or a second one while `'queue'` buffered one). */
   OVERLAP: 'overlap',
+  /** The job was paused. */
   PAUSED: 'paused',
+  /** Its wall-clock time did not exist that day and `gap` is `'skip'`. */
   DST: 'dst',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 
 /** Missed-occurrence options of a cron schedule. */
 export interface MissedOptions {
-  /** @default 'latest' */
+  /** What happens to missed occurrences. @default 'latest' */
   policy?: MissedPolicy;
   /**
    * For `all`: only occurrences at most this old (ms before now) are caught up.
@@ -78,6 +82,7 @@ export interface MissedOptions {
 
 /** Run once, as soon as the job is confirmed. */
 export interface NowScheduleSpec {
+  /** Runs once, now. */
   type: 'now';
   /** Filled in by `normalizeSchedule` (the time it was normalised); rarely given. */
   at?: InstantInput;
@@ -85,12 +90,15 @@ export interface NowScheduleSpec {
 
 /** Run once at an instant; an instant in the past runs at once. */
 export interface AtScheduleSpec {
+  /** Runs once, at `at`. */
   type: 'at';
+  /** The instant: a `Date`, epoch ms, or ISO 8601 with `Z` or an offset. */
   at: InstantInput;
 }
 
 /** Run on a cron schedule in a time zone. */
 export interface CronScheduleSpec {
+  /** Runs at every occurrence of `cron` in `timezone`, between `startAt` and `endAt`. */
   type: 'cron';
   /** 5 fields (`minute hour day-of-month month day-of-week`) or 6 (seconds first). */
   cron: string;
@@ -103,9 +111,9 @@ export interface CronScheduleSpec {
   startAt?: InstantInput | null;
   /** No occurrence after this instant (inclusive bound). */
   endAt?: InstantInput | null;
-  /** @default 'shift' */
+  /** A wall-clock time that does not exist that day (DST gap): run it shifted, or skip it. @default 'shift' */
   gap?: GapPolicy;
-  /** @default 'first' */
+  /** A wall-clock time that happens twice (DST fall-back): run at the first, the last, or both. @default 'first' */
   repeat?: RepeatPolicy;
   /**
    * An occurrence found at most this many ms after its time runs normally; later, it
@@ -115,7 +123,7 @@ export interface CronScheduleSpec {
   lateness?: number;
   /** A policy name, or the options. @default { policy: 'latest' } */
   missed?: MissedPolicy | MissedOptions;
-  /** @default 'allow' */
+  /** What an occurrence does while the job's previous batch still runs. @default 'allow' */
   overlap?: OverlapPolicy;
 }
 
@@ -124,23 +132,40 @@ export type ScheduleSpec = NowScheduleSpec | AtScheduleSpec | CronScheduleSpec;
 
 /** A one-off schedule, normalised: `at` in epoch ms. (A `type`, not an `interface`, so it is assignable to JSON types.) */
 export type NormalizedOneOff = {
+  /** As given. */
   readonly type: 'now' | 'at';
+  /** The instant, epoch ms (`now`: when the schedule was normalised). */
   readonly at: number;
 };
 
 /** A cron schedule, normalised: every default filled in, instants in epoch ms, JSON-safe. */
 export type NormalizedCron = {
+  /** A cron schedule. */
   readonly type: 'cron';
   /** Trimmed, single-spaced. */
   readonly cron: string;
   /** As `Intl` resolves it. */
   readonly timezone: string;
+  /** No occurrence before this instant (epoch ms, inclusive); `null`: no bound. */
   readonly startAt: number | null;
+  /** No occurrence after this instant (epoch ms, inclusive); `null`: no bound. */
   readonly endAt: number | null;
+  /** See {@link CronScheduleSpec.gap}. */
   readonly gap: GapPolicy;
+  /** See {@link CronScheduleSpec.repeat}. */
   readonly repeat: RepeatPolicy;
+  /** See {@link CronScheduleSpec.lateness} (ms). */
   readonly lateness: number;
-  readonly missed: { readonly policy: MissedPolicy; readonly window: number; readonly cap: number };
+  /** The missed-occurrence policy with its defaults filled in. */
+  readonly missed: {
+    /** See {@link MissedOptions.policy}. */
+    readonly policy: MissedPolicy;
+    /** See {@link MissedOptions.window} (ms). */
+    readonly window: number;
+    /** See {@link MissedOptions.cap}. */
+    readonly cap: number;
+  };
+  /** See {@link CronScheduleSpec.overlap}. */
   readonly overlap: OverlapPolicy;
 };
 
@@ -172,8 +197,11 @@ export interface Occurrence {
 
 /** A decision of the planner: start a batch for this occurrence. */
 export interface RunEntry {
+  /** Start a batch. */
   readonly action: 'run';
+  /** The occurrence's time, epoch ms. */
   readonly time: number;
+  /** Its wall-clock time in the schedule's zone (see {@link Occurrence.wallClock}). */
   readonly wallClock: string;
   /** `now - time`: how late it is found (>= 0). */
   readonly lateBy: number;
@@ -183,19 +211,26 @@ export interface RunEntry {
 
 /** A decision of the planner: consecutive occurrences skipped for one reason (one ledger record). */
 export interface SkipEntry {
+  /** Record a skip. */
   readonly action: 'skip';
+  /** Why they were skipped. */
   readonly reason: SkipReason;
+  /** How many consecutive occurrences this entry stands for. */
   readonly count: number;
   /** The first and last skipped occurrence times (equal when `count` is 1). */
   readonly first: number;
+  /** See `first`. */
   readonly last: number;
 }
 
+/** One decision of the planner: run an occurrence, or skip a group of them. */
 export type PlanEntry = RunEntry | SkipEntry;
 
 /** An interval in which the job was paused: `[from, to)`; `to` absent or null: still paused. */
 export interface PauseInterval {
+  /** When the job was paused, epoch ms. */
   readonly from: number;
+  /** When it was resumed, epoch ms; absent or `null` while it is still paused. */
   readonly to?: number | null;
 }
 
@@ -207,6 +242,7 @@ export interface PlanInput {
    * now. Store the returned `cursor` after recording the entries.
    */
   readonly cursor: number | null;
+  /** The current time, epoch ms (from the scheduler's `Clock`). */
   readonly now: number;
   /** When the job was paused (occurrences inside are skipped with reason `paused`). Ignored for one-offs. */
   readonly paused?: readonly PauseInterval[];

@@ -166,7 +166,7 @@ const WALL = /^(\d+)\/(\d+)\/(\d+),?\s+(\d+):(\d+):(\d+)$/;
 export class UnknownZoneError extends RangeError {}
 
 /**
- * Owns the {@link ZoneRules} of each time zone used, so the `Intl` work is done once per
+ * Owns the offset rules of each time zone used, so the `Intl` work is done once per
  * zone and year. Give one instance to everything that computes occurrences (one per
  * scheduler). Not shared between instances; no module-level state.
  */

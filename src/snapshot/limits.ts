@@ -11,7 +11,9 @@ import type { SnapshotError } from '../errors.js';
 export interface Contributor {
   /** Relative path; directories end with `/`. */
   readonly path: string;
+  /** Files under it. */
   readonly files: number;
+  /** Their total size in bytes. */
   readonly bytes: number;
 }
 

@@ -14,23 +14,34 @@ export const MANIFEST_FORMAT = 'pipeline-jobs/snapshot@1';
 
 /** A regular file: its content is the object `hash`. `mode` holds the permission bits. */
 export interface FileEntry {
+  /** A regular file. */
   readonly type: 'file';
+  /** Relative to the project root, `/`-separated. */
   readonly path: string;
+  /** Permission bits (`0o755`). */
   readonly mode: number;
+  /** Size in bytes. */
   readonly size: number;
+  /** SHA-256 of the content (hex): the object's name in the store. */
   readonly hash: string;
 }
 /** A symlink, stored as its target text. */
 export interface LinkEntry {
+  /** A symbolic link. */
   readonly type: 'symlink';
+  /** Relative to the project root, `/`-separated. */
   readonly path: string;
+  /** The link's target text, as read (relative, inside the project). */
   readonly target: string;
 }
 /** A directory with nothing else in the snapshot (kept so the working copy has it). */
 export interface DirEntry {
+  /** An otherwise empty directory. */
   readonly type: 'dir';
+  /** Relative to the project root, `/`-separated. */
   readonly path: string;
 }
+/** One entry of a snapshot's manifest: a file, a symlink or an empty directory. */
 export type ManifestEntry = FileEntry | LinkEntry | DirEntry;
 
 export interface Manifest {

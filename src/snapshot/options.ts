@@ -50,9 +50,9 @@ export interface SnapshotRules {
 export interface SnapshotStoreOptions extends SnapshotRules {
   /** The store's directory (created on first use). Put it on the same file system as the working copies, so clones work where supported. */
   root: string;
-  /** @default new SystemClock() */
+  /** Where time comes from (lock heartbeats, `createdAt`); tests pass a `FakeClock`. @default new SystemClock() */
   clock?: Clock;
-  /** @default silentLogger */
+  /** Where the store's diagnostics go. @default silentLogger */
   logger?: Logger;
   /**
    * Worker threads reading, hashing and copying files.
@@ -93,6 +93,7 @@ export interface StoreCreateOptions extends SnapshotCreateOptions, SnapshotRules
 
 /** Options of `SnapshotStore.materialize`. */
 export interface MaterializeOptions {
+  /** Stops the copy; a partly written working copy is removed. @default none */
   signal?: AbortSignal;
   /** Progress reports (`phase` is `store` while copying, then `done`). */
   onProgress?: (progress: SnapshotProgress) => void;

@@ -35,11 +35,13 @@ export interface SnapshotCreateOptions {
 
 /** What a complete snapshot is. */
 export interface SnapshotRecord {
+  /** The snapshot's id (what jobs store as `snapshotId`). */
   readonly id: string;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   /** The project directory it was taken from (real path). */
   readonly sourceDir: string;
+  /** How many files it holds. */
   readonly fileCount: number;
   /** Sum of the sizes of the files it holds. */
   readonly logicalBytes: number;

@@ -46,7 +46,10 @@ export class SnapshotStore implements Snapshots {
   readonly #manifests = new Map<string, { manifest: Manifest; index?: Map<string, ManifestEntry> }>();
   #ready: Promise<void> | undefined;
 
-  /** @param options see {@link SnapshotStoreOptions}; copied, never mutated. */
+  /**
+   * A store rooted at `options.root` (created on first use).
+   * @param options see {@link SnapshotStoreOptions}; copied, never mutated.
+   */
   constructor(options: SnapshotStoreOptions) {
     this.#o = resolveStoreOptions(options);
     this.#layout = new Layout(this.#o.root);

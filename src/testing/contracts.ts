@@ -7,6 +7,7 @@ export { describeStorageContract, type StorageContractFactory, type StorageContr
 export {
   describeStepExecutorContract,
   shellContractSteps,
+  StepExecutorContractError,
   type ContractBehaviour,
   type StepExecutorContractSubject,
   type StepExecutorContractOptions,

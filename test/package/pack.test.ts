@@ -19,7 +19,8 @@ describe('the packed package', () => {
   beforeAll(() => {
     if (!existsSync(path.join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` before the tests');
     dir = mkdtempSync(path.join(tmpdir(), 'pipeline-jobs-pack-'));
-    execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: root, stdio: 'pipe' });
+    // --ignore-scripts: `prepare` would rebuild dist/ (tsup cleans it first) under the other test files running now.
+    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir, '--silent'], { cwd: root, stdio: 'pipe' });
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '0.0.0' }));
     // pipeline-jobs/testing's contract suites need vitest (an optional peer), as a user's tests would have it.
