@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JobStateError, NotFoundError } from '../../src/errors.js';
 import { FunctionStepExecutor, MemoryLogStore, RunExecutor } from '../../src/run/index.js';
 import { JobScheduler } from '../../src/scheduler/index.js';
 import { SnapshotStore } from '../../src/snapshot/index.js';
 import { MemoryStorage } from '../../src/storage/memory/index.js';
+import { PostgresStorage } from '../../src/storage/postgres/index.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
+import { dropSchemas, findTestDatabase, freshSchema } from '../storage/pg-helpers.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { gate, harness, makeProject, tempDir, until } from './harness.js';
 
@@ -102,5 +104,37 @@ describe('waiting across processes (two schedulers on one SQLite file)', () => {
     expect(started).toBe(1);
     await second.stop();
     await other.close();
+  });
+});
+
+const url = await findTestDatabase();
+const schemas: string[] = [];
+afterAll(async () => {
+  if (url) await dropSchemas(url, schemas);
+});
+
+describe.skipIf(!url)('waiting across processes (two schedulers on one PostgreSQL schema)', () => {
+  it('a scheduler that did not run the job sees its run and the job end (notification, no clock advance)', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const hold = gate();
+    let started = 0;
+    const storage = new PostgresStorage({ connectionString: url!, schema, poolSize: 2 });
+    const h = await harness({ storage, scheduler: { concurrency: 1 }, functions: { a: async () => { started++; await hold.promise; } } });
+    const job = await h.scheduler.createJob(spec(makeProject()));
+    await until(() => started === 1, 'the run to start in the first scheduler');
+    const other = new PostgresStorage({ connectionString: url!, schema, poolSize: 2 });
+    const second = await h.restart({ storage: other });
+    const [run] = (await second.listRuns(job.id)).items;
+    const runDone = second.waitForRun(run!.id);
+    const jobDone = second.waitForJob(job.id);
+    hold.open();
+    expect((await runDone).status).toBe('SUCCESS');
+    expect((await jobDone).status).toBe('SUCCESS');
+    expect(started).toBe(1);
+    await second.stop();
+    await h.scheduler.stop();
+    await other.close();
+    await storage.close();
   });
 });
