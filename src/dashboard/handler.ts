@@ -167,7 +167,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   async function streamLogs(req: IncomingMessage, res: ServerResponse, runId: string, stepIds: readonly string[]): Promise<void> {
     const stop = new AbortController();
     streams.add(stop);
-    req.on('close', () => stop.abort());
+    // The response's 'close' means the client went away (a GET request's own 'close' is not a reliable signal).
+    res.on('close', () => stop.abort());
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.write('retry: 3000\n\n');
     const event = (name: string, data: unknown): void => {

@@ -155,4 +155,21 @@ describe('pipeline-jobs CLI', () => {
       if (running.exitCode === null) running.kill('SIGKILL');
     }
   });
+
+  it('cancels the job on Ctrl-C during run: its runs end ABORTED, exit 130', async () => {
+    const dir = bashProject(path.join(cwd, 'forever'), { w: { title: 'wait', script: 'echo waiting\nwhile true; do sleep 0.05; done' } });
+    const running = start(cwd, ['run', dir, '--name', 'interrupted']);
+    try {
+      await until(() => running.output().stdout.includes('step wait started'), 'the step to start');
+      running.kill('SIGINT');
+      const end = await running.exited;
+      expect(end.code).toBe(130);
+      expect(end.stderr).toContain('Cancelling the job');
+    } finally {
+      if (running.exitCode === null) running.kill('SIGKILL');
+    }
+    const runs = json<RunJson[]>(await cli(cwd, 'runs', 'interrupted', '--json'));
+    expect(runs.map((r) => r.status)).toEqual(['ABORTED']);
+    expect(json<{ job: { status: string } }>(await cli(cwd, 'job', 'interrupted', '--json')).job.status).toBe('ABORTED');
+  });
 });
