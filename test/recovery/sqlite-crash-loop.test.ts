@@ -29,6 +29,15 @@ async function endedRunIds(storage: SqliteStorage, jobIds: readonly string[]): P
   return out;
 }
 
+/** Waits until the job has a STARTED run (as storage says), at most `ms`. */
+async function startedRunOf(storage: SqliteStorage, jobId: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await runsOf(storage, jobId)).some((r) => r.status === 'STARTED')) {
+    if (Date.now() > deadline) throw new Error(`no run of job ${jobId} started within ${ms} ms`);
+    await pause(50);
+  }
+}
+
 describe('a scheduler on SQLite killed with SIGKILL again and again', () => {
   it(`loses nothing, runs nothing twice, leaves no process behind (${KILLS} kills)`, async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'pj-crash-'));
@@ -69,6 +78,10 @@ describe('a scheduler on SQLite killed with SIGKILL again and again', () => {
       );
       // A random moment: during start-up (opening, recovery, catching up) or while runs go.
       await pause(300 + Math.floor(random() * 2500));
+      // The last kill lands while a run of the at-most-once job is going (its step takes
+      // 20 s), so the loop always proves interruption, however slow a loaded machine
+      // makes the children's start-up.
+      if (i === KILLS - 1) await startedRunOf(storage, failing.id, 90_000);
       child.proc.kill('SIGKILL');
       expect(await swept, `processes of ended runs outlived the start of child ${i}`).toEqual([]);
       const { signal, code } = await child.exited;
