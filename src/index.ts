@@ -22,6 +22,15 @@ export {
   OptionsError,
   StorageError,
 } from './errors.js';
+export {
+  PipelineErrorCode,
+  ScheduleErrorCode,
+  JobErrorCode,
+  NotFoundErrorCode,
+  OptionsErrorCode,
+  ExecutionErrorCode,
+  StorageErrorCode,
+} from './error-codes.js';
 export { ParameterErrorCode } from './parameters/codes.js';
 export { SnapshotErrorCode } from './snapshot/errors.js';
 export { StepErrorCode, RunErrorCode } from './run/result.js';

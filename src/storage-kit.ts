@@ -39,3 +39,4 @@ export { JobStatus } from './status.js';
 export { RunStatus, StepStatus } from './run/status.js';
 export { SkipReason } from './schedule/types.js';
 export { StorageError, JobStateError, NotFoundError, OptionsError } from './errors.js';
+export { StorageErrorCode, JobErrorCode, NotFoundErrorCode, OptionsErrorCode } from './error-codes.js';

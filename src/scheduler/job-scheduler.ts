@@ -1,5 +1,5 @@
 import { TypedEmitter } from '../events.js';
-import { NotFoundError, OptionsError } from '../errors.js';
+import { JobStateError, NotFoundError, OptionsError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
 import type { JobFilter, RunFilter, StorageEvent } from '../storage/port.js';
 import type { Json, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
@@ -95,7 +95,7 @@ export class JobScheduler {
    */
   async start(): Promise<void> {
     if (this.#started) return;
-    if (this.#stopped) throw new OptionsError('SCHEDULER_STOPPED', 'A stopped scheduler cannot be started again', { hint: 'Create a new JobScheduler' });
+    if (this.#stopped) throw new JobStateError('SCHEDULER_STOPPED', 'A stopped scheduler cannot be started again', { hint: 'Create a new JobScheduler' });
     this.#started = true;
     // A handle, not a timer of the scheduler's logic: it only keeps Node running.
     if (this.#o.keepAlive) this.#keepAlive = setInterval(() => undefined, 2 ** 30);
@@ -294,7 +294,7 @@ export class JobScheduler {
   async cancelRun(runId: string): Promise<void> {
     const run = await this.#requireRun(runId);
     if (isEndState(run.status)) {
-      throw new OptionsError('RUN_ALREADY_FINISHED', `Run "${runId}" already ended`, { path: 'runId', value: run.status, hint: 'Only PENDING or STARTED runs can be cancelled' });
+      throw new JobStateError('RUN_ALREADY_FINISHED', `Run "${runId}" already ended`, { path: 'runId', value: run.status, hint: 'Only PENDING or STARTED runs can be cancelled' });
     }
     const { flagged, aborted } = await this.#o.storage.cancelRuns({ runIds: [runId] }, this.#o.clock.now());
     for (const id of flagged) this.#ctx.dispatcher.abort(id, 'cancelled');
@@ -305,7 +305,7 @@ export class JobScheduler {
   async deleteRun(runId: string, options: { keepLogs?: boolean } = {}): Promise<void> {
     const run = await this.#requireRun(runId);
     if (!isEndState(run.status)) {
-      throw new OptionsError('RUN_NOT_FINISHED', `Run "${runId}" is still ${run.status}`, { path: 'runId', value: run.status, hint: 'Cancel it first, or wait for it to end' });
+      throw new JobStateError('RUN_NOT_FINISHED', `Run "${runId}" is still ${run.status}`, { path: 'runId', value: run.status, hint: 'Cancel it first, or wait for it to end' });
     }
     // Files first: a crash in between leaves a record that can be deleted again, never orphaned files.
     await purgeRuns(this.#ctx, [runId], options.keepLogs === true);
