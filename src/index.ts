@@ -37,7 +37,7 @@ export { StepErrorCode, RunErrorCode } from './run/result.js';
 
 // The four classes
 export { JobScheduler } from './scheduler/job-scheduler.js';
-export { ParameterGrid, readFromDirectory } from './parameters/index.js';
+export { ParameterGrid, readFromDirectory, readFromSnapshot } from './parameters/index.js';
 export { SnapshotStore } from './snapshot/index.js';
 export { RunExecutor } from './run/index.js';
 
