@@ -29,6 +29,8 @@ const publicEntries: Plugin = {
   setup(build) {
     const entries: Record<string, string> = {
       'src/index.ts': 'pipeline-jobs',
+      'src/schedule-kit.ts': 'pipeline-jobs/schedule',
+      'src/storage-kit.ts': 'pipeline-jobs/storage',
       'src/storage/sqlite/index.ts': 'pipeline-jobs/sqlite',
       'src/storage/postgres/index.ts': 'pipeline-jobs/postgres',
       'src/dashboard/index.ts': 'pipeline-jobs/dashboard',
@@ -50,6 +52,9 @@ export default defineConfig([{
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/contracts': 'src/testing/contracts.ts',
+    'schedule/index': 'src/schedule-kit.ts',
+    'storage/index': 'src/storage-kit.ts',
+    'storage/contract': 'src/storage-contract.ts',
     'storage/sqlite/index': 'src/storage/sqlite/index.ts',
     'storage/postgres/index': 'src/storage/postgres/index.ts',
     'dashboard/index': 'src/dashboard/index.ts',

@@ -1,3 +1,16 @@
+import type {
+  ExecutionErrorCode,
+  JobErrorCode,
+  NotFoundErrorCode,
+  OptionsErrorCode,
+  PipelineErrorCode,
+  ScheduleErrorCode,
+  StorageErrorCode,
+} from './error-codes.js';
+import type { ParameterErrorCode } from './parameters/codes.js';
+import type { StepErrorCode } from './run/result.js';
+import type { SnapshotErrorCode } from './snapshot/errors.js';
+
 /**
  * Every error the library throws on bad input or a forbidden action is a
  * {@link PipelineJobsError}: a stable `code` to branch on, the offending `path`
@@ -61,24 +74,76 @@ export class PipelineJobsError extends Error {
   }
 }
 
-/** A pipeline file or a pipeline defined in code is invalid. */
-export class PipelineError extends PipelineJobsError {}
-/** A parameter spec, a parameters file or a selection is invalid. */
-export class ParameterError extends PipelineJobsError {}
-/** A schedule (cron, time zone, start/end, policy) is invalid. */
-export class ScheduleError extends PipelineJobsError {}
-/** A snapshot could not be taken, found or used. */
-export class SnapshotError extends PipelineJobsError {}
-/** A run or step could not be executed as asked (bad options, missing file, unknown type). */
-export class ExecutionError extends PipelineJobsError {}
-/** An action is not allowed in the current state (see the lifecycle table). */
-export class JobStateError extends PipelineJobsError {}
-/** A job, run, batch or snapshot id is unknown. */
-export class NotFoundError extends PipelineJobsError {}
-/** An options object given to a constructor or method is invalid. */
-export class OptionsError extends PipelineJobsError {}
-/** The storage backend failed or holds data this version cannot use. */
-export class StorageError extends PipelineJobsError {}
+/** What every subclass's constructor takes after its code. */
+type Details = { path?: string; value?: unknown; hint?: string; cause?: unknown };
+
+/** Snapshot codes thrown by another class (unknown id, bad option). */
+type SnapshotNotFoundCode = typeof import('./snapshot/errors.js').SnapshotErrorCode.NOT_FOUND | typeof import('./snapshot/errors.js').SnapshotErrorCode.FILE_NOT_FOUND;
+type SnapshotOptionCode = typeof import('./snapshot/errors.js').SnapshotErrorCode.INVALID_OPTION;
+
+/** A pipeline file or a pipeline defined in code is invalid (codes: `PipelineErrorCode`). */
+export class PipelineError extends PipelineJobsError {
+  declare readonly code: PipelineErrorCode;
+  constructor(code: PipelineErrorCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** A parameter spec, a parameters file or a selection is invalid (codes: `ParameterErrorCode`). */
+export class ParameterError extends PipelineJobsError {
+  declare readonly code: ParameterErrorCode;
+  constructor(code: ParameterErrorCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** A schedule (cron, time zone, start/end, policy) is invalid (codes: `ScheduleErrorCode`). */
+export class ScheduleError extends PipelineJobsError {
+  declare readonly code: ScheduleErrorCode;
+  constructor(code: ScheduleErrorCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** A snapshot could not be taken or used (codes: `SnapshotErrorCode`, but for its not-found and option codes). */
+export class SnapshotError extends PipelineJobsError {
+  declare readonly code: Exclude<SnapshotErrorCode, SnapshotNotFoundCode | SnapshotOptionCode>;
+  constructor(code: Exclude<SnapshotErrorCode, SnapshotNotFoundCode | SnapshotOptionCode>, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** A run or step could not be executed as asked (codes: `ExecutionErrorCode`, `StepErrorCode`). */
+export class ExecutionError extends PipelineJobsError {
+  declare readonly code: ExecutionErrorCode | StepErrorCode;
+  constructor(code: ExecutionErrorCode | StepErrorCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** An action is not allowed in the current state, see the lifecycle table (codes: `JobErrorCode`). */
+export class JobStateError extends PipelineJobsError {
+  declare readonly code: JobErrorCode;
+  constructor(code: JobErrorCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** A job, run or snapshot id is unknown (codes: `NotFoundErrorCode`, `SnapshotErrorCode.NOT_FOUND`/`FILE_NOT_FOUND`). */
+export class NotFoundError extends PipelineJobsError {
+  declare readonly code: NotFoundErrorCode | SnapshotNotFoundCode;
+  constructor(code: NotFoundErrorCode | SnapshotNotFoundCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** An options object, job spec or argument is invalid (codes: `OptionsErrorCode`, `SnapshotErrorCode.INVALID_OPTION`). */
+export class OptionsError extends PipelineJobsError {
+  declare readonly code: OptionsErrorCode | SnapshotOptionCode;
+  constructor(code: OptionsErrorCode | SnapshotOptionCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
+/** The storage backend failed or holds data this version cannot use (codes: `StorageErrorCode`). */
+export class StorageError extends PipelineJobsError {
+  declare readonly code: StorageErrorCode;
+  constructor(code: StorageErrorCode, message: string, details?: Details) {
+    super(code, message, details);
+  }
+}
 
 /** Renders a value for an error message: `` `-1` (number) ``, cut to 120 characters. */
 export function describeValue(value: unknown): string {

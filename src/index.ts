@@ -1,11 +1,15 @@
 /**
- * pipeline-jobs: run data pipelines as jobs. The public API, listed explicitly.
- * Storage adapters for SQLite and PostgreSQL are behind `pipeline-jobs/sqlite` and
- * `pipeline-jobs/postgres`; test tooling behind `pipeline-jobs/testing`.
+ * pipeline-jobs: run data pipelines as jobs. The public API, listed explicitly and kept
+ * small (test/api/root-exports.txt lists it; test/api/surface.test.ts guards it).
+ *
+ * Subpaths: `pipeline-jobs/schedule` (pure schedule queries: preview, next occurrence),
+ * `pipeline-jobs/storage` (for storage adapter authors: the port, its records and the
+ * contract suite), `pipeline-jobs/sqlite`, `pipeline-jobs/postgres` (adapters),
+ * `pipeline-jobs/testing` (fake clock, in-memory adapters).
  * @packageDocumentation
  */
 
-// Errors, time, diagnostics, statuses
+// Errors and their code maps: each code belongs to one class.
 export {
   PipelineJobsError,
   PipelineError,
@@ -18,254 +22,85 @@ export {
   OptionsError,
   StorageError,
 } from './errors.js';
-export { SystemClock, type Clock, type TimerHandle } from './clock.js';
-export { silentLogger, type Logger } from './logger.js';
-export { JobStatus, isEndState } from './status.js';
-export type { EnvironmentResolver, PinnedEnvironment } from './environment.js';
+export {
+  PipelineErrorCode,
+  ScheduleErrorCode,
+  JobErrorCode,
+  NotFoundErrorCode,
+  OptionsErrorCode,
+  ExecutionErrorCode,
+  StorageErrorCode,
+} from './error-codes.js';
+export { ParameterErrorCode } from './parameters/codes.js';
+export { SnapshotErrorCode } from './snapshot/errors.js';
+export { StepErrorCode, RunErrorCode } from './run/result.js';
+
+// The four classes
+export { JobScheduler } from './scheduler/job-scheduler.js';
+export { ParameterGrid, readFromDirectory, readFromSnapshot } from './parameters/index.js';
+export { SnapshotStore } from './snapshot/index.js';
+export { RunExecutor } from './run/index.js';
+
+// Shipped adapters, executors, clock
+export { MemoryStorage } from './storage/index.js';
+export {
+  ProcessStepExecutor,
+  BubblewrapStepExecutor,
+  FunctionStepExecutor,
+  FileLogStore,
+  MemoryLogStore,
+} from './run/index.js';
+export { StaticEnvironmentResolver } from './scheduler/index.js';
+export { SystemClock, type Clock } from './clock.js';
+export type { Logger } from './logger.js';
+export type { EnvironmentResolver } from './environment.js';
 
 // Pipelines
 export {
   definePipeline,
-  findStep,
   loadPipeline,
-  parallelLayers,
   parsePipeline,
-  topologicalOrder,
-  validateDag,
-  type DagNode,
-  type ParsePipelineOptions,
+  parallelLayers,
   type Pipeline,
   type PipelineDefinition,
-  type PipelineSettings,
   type PipelineStep,
-  type RunParameters,
   type StepDefinition,
-  type StepKernel,
 } from './pipeline/index.js';
 
-// Parameters
-export {
-  ParameterGrid,
-  GridSelection,
-  ParameterErrorCode,
-  DEFAULT_MAX_RUNS_PER_BATCH,
-  PIPELINE_PARAMETERS,
-  reconcileParameters,
-  findParametersFile,
-  parametersFileFor,
-  readFromDirectory,
-  readFromDisk,
-  readFromSnapshot,
-  type ParameterGridOptions,
-  type SelectionInput as GridSelectionInput,
-  type ReconcileResult,
-  type ParametersFileReader,
-  type GridDefinition,
-  type GridDimension,
-  type GridRun,
-  type GridSelectionJSON,
-  type IndexRange,
-  type ParameterSpec,
-  type SpecKeyOrder,
-} from './parameters/index.js';
+// What the scheduler's listings return (besides Job and Run)
+export type { BatchRecord, OccurrenceRecord, Page } from './storage/index.js';
 
-// Schedules
-export {
-  normalizeSchedule,
-  SCHEDULE_DEFAULTS,
-  compileSchedule,
-  CompiledSchedule,
-  ZoneCache,
-  nextOccurrence,
-  occurrencesBetween,
-  countOccurrences,
-  preview,
-  planDue,
-  compressSkips,
-  mergeSkips,
-  decideOverlap,
-  OverlapDecision,
-  GapPolicy,
-  RepeatPolicy,
-  MissedPolicy,
-  OverlapPolicy,
-  SkipReason,
-  DstKind,
-  type NormalizeContext,
-  type ScheduleSpec,
-  type NowScheduleSpec,
-  type AtScheduleSpec,
-  type CronScheduleSpec,
-  type InstantInput,
-  type MissedOptions,
-  type NormalizedSchedule,
-  type NormalizedCron,
-  type NormalizedOneOff,
-  type Occurrence,
-  type PlanInput,
-  type PauseInterval,
-  type DuePlan,
-  type PlanEntry,
-  type RunEntry,
-  type SkipEntry,
-  type QueryOptions,
-  type ListOptions,
-  type ScheduleLike,
-} from './schedule/index.js';
+// Statuses and policies (each a const object and a type of the same name)
+export { JobStatus } from './status.js';
+export { RunStatus, StepStatus, FailurePolicy, LogOverflowPolicy, LogErrorPolicy, KeepWorkingCopy } from './run/index.js';
+export { GapPolicy, RepeatPolicy, MissedPolicy, OverlapPolicy, SkipReason } from './schedule/index.js';
+export { SymlinkPolicy } from './snapshot/index.js';
+export { InterruptedPolicy } from './scheduler/index.js';
 
-// Snapshots
-export {
-  SnapshotStore,
-  SnapshotErrorCode,
-  SkipReason as SnapshotSkipReason,
-  SymlinkPolicy,
-  type Snapshots,
-  type SnapshotCreateOptions,
-  type SnapshotRecord,
-  type SnapshotStoreOptions,
-  type StoreCreateOptions,
-  type MaterializeOptions,
-  type SnapshotRules,
-  type SkippedEntry,
-  type StoredSnapshotRecord,
-  type SnapshotProgress,
-  type GcReport,
-  type VerifyReport,
-  type StoreStats,
-  type Contributor,
-  type SnapshotEntry,
-  type SnapshotFileEntry,
-  type SnapshotLinkEntry,
-  type SnapshotDirEntry,
-} from './snapshot/index.js';
-
-// Running a pipeline run
-export {
-  RunExecutor,
-  RunStatus,
-  StepStatus,
-  FailurePolicy,
-  LogOverflowPolicy,
-  LogErrorPolicy,
-  KeepWorkingCopy,
-  StepErrorCode,
-  RunErrorCode,
-  serializeError,
-  MemoryLogStore,
-  FileLogStore,
-  SYSTEM_LINE_PREFIX,
-  ProcessStepExecutor,
-  BubblewrapStepExecutor,
-  SANDBOX_DATA_DIR,
-  SANDBOX_PROJECT_DIR,
-  FunctionStepExecutor,
-  DEFAULT_INTERPRETERS,
-  DEFAULT_KERNELS,
-  FILE_PLACEHOLDER,
-  notebookKernel,
-  HOST_ENV_PASSTHROUGH,
-  RESERVED_ENV_PREFIXES,
-  StepEnvVar,
-  isReservedEnvName,
-  validateJobEnv,
-  buildRunEnvironment,
-  stepEnvironment,
-  killStepProcesses,
-  findStepProcesses,
-  terminateStepProcesses,
-  canScanProcesses,
-  runStepProcess,
-  runPipelineDocument,
-  runPipelineFilePath,
-  CODE_PIPELINE_DIR,
-  type ExecuteOptions,
-  type RunRequest,
-  type RunExecutorOptions,
-  type RunOverrides,
-  type RetryPolicy,
-  type StepOverrides,
-  type RunResult,
-  type StepResult,
-  type StepAttempt,
-  type SerializedError,
-  type RunExecutorEvents,
-  type RunExecutorEventName,
-  type RunExecutorListener,
-  type StepExecutor,
-  type StepExecutorChooser,
-  type StepInvocation,
-  type StepContext,
-  type StepOutcome,
-  type StepProcessInfo,
-  type LogWriter,
-  type LogStore,
-  type LogKey,
-  type LogStream,
-  type FileLogStoreOptions,
-  type ProcessStepExecutorOptions,
-  type BubblewrapStepExecutorOptions,
-  type FunctionStepExecutorOptions,
-  type FunctionStepContext,
-  type StepFunction,
-  type RunEnvironmentInput,
-  type KillStepProcessesOptions,
-  type StepProcessTarget,
-  type TerminateReport,
-  type ProcessExit,
-  type RunSource,
-} from './run/index.js';
-
-// Jobs
-export {
-  JobScheduler,
-  InterruptedPolicy,
-  StaticEnvironmentResolver,
-  allowedFrom,
-  endStatusOf,
-  type JobAction,
-  type JobSchedulerOptions,
-  type RunRunner,
-  type FollowLogOptions,
-  type Job,
-  type JobOptions,
-  type JobSpec,
-  type JobUpdate,
-  type ParametersInput,
-  type Run,
-  type SchedulerEvents,
-  type SelectionInput,
-  type EnvironmentDefinition,
-  type StaticEnvironmentResolverOptions,
+// Types a user writes or reads
+export type {
+  Job,
+  JobOptions,
+  JobSchedulerOptions,
+  JobSpec,
+  JobUpdate,
+  Run,
+  SchedulerEvents,
+  SelectionInput,
+  FollowLogOptions,
+  ParametersInput,
 } from './scheduler/index.js';
-
-// Storage
-export {
-  MemoryStorage,
-  type MemoryStorageOptions,
-  type Storage,
-  type StorageEvent,
-  type CancelTarget,
-  type ClaimInput,
-  type CreateBatchInput,
-  type FinishRun,
-  type HeartbeatResult,
-  type JobExpectation,
-  type JobFilter,
-  type PageRequest,
-  type RecoveredRun,
-  type RunFilter,
-  type SkipInput,
-  type BatchRecord,
-  type BatchTrigger,
-  type ErrorInfo,
-  type Json,
-  type JobCounters,
-  type JobPatch,
-  type JobRecord,
-  type NewRun,
-  type OccurrenceRecord,
-  type Page,
-  type RunReason,
-  type RunRecord,
-  type StepStateRecord,
-} from './storage/index.js';
+export type { ScheduleSpec } from './schedule/index.js';
+export type { ParameterSpec } from './parameters/index.js';
+export type {
+  RunRequest,
+  RunResult,
+  StepResult,
+  StepExecutor,
+  StepInvocation,
+  StepContext,
+  StepOutcome,
+  StepFunction,
+  FunctionStepContext,
+  LogStore,
+} from './run/index.js';

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { FileLogStore, JobScheduler, ProcessStepExecutor, RunExecutor, SnapshotStore, type Storage } from '../index.js';
+import { FileLogStore, JobScheduler, ProcessStepExecutor, RunExecutor, SnapshotStore } from '../index.js';
+import type { Storage } from '../storage-kit.js';
 
 /** Global options every command takes. */
 export interface GlobalOptions {

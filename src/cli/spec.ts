@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PIPELINE_PARAMETERS, loadPipeline, parametersFileFor, type JobSpec, type Pipeline, type SelectionInput } from '../index.js';
+import { loadPipeline, type JobSpec, type Pipeline, type SelectionInput } from '../index.js';
 import { UsageError } from './errors.js';
 import { resolveStep } from './resolve.js';
 
@@ -47,8 +47,8 @@ export function parametersSpec(projectDir: string, pipelineRel: string, pipeline
   if (o.params === undefined && params.length === 0) return { from: 'auto' };
   let base: Record<string, Record<string, unknown[]>> = {};
   const file = o.params !== undefined ? path.resolve(o.params) : (() => {
-    const own = parametersFileFor(pipelineRel);
-    return own === undefined ? undefined : path.join(projectDir, own);
+    // Orchest's own file beside the pipeline: `<name>.parameters.json`.
+    return path.join(projectDir, path.dirname(pipelineRel), `${path.basename(pipelineRel, path.extname(pipelineRel))}.parameters.json`);
   })();
   if (file !== undefined && (o.params !== undefined || existsSync(file))) {
     if (!existsSync(file)) throw new UsageError(`Parameters file "${o.params}" does not exist.`);
@@ -64,7 +64,7 @@ export function parametersSpec(projectDir: string, pipelineRel: string, pipeline
     const [, lhs, value] = m as unknown as [string, string, string];
     const dot = lhs.indexOf('.');
     const isStep = dot > 0 && !Object.hasOwn(pipeline.parameters, lhs);
-    const group = isStep ? resolveStep(pipeline, lhs.slice(0, dot)).uuid : PIPELINE_PARAMETERS;
+    const group = isStep ? resolveStep(pipeline, lhs.slice(0, dot)).uuid : 'pipeline_parameters';
     const key = isStep ? lhs.slice(dot + 1) : lhs;
     base[group] = { ...(base[group] ?? {}), [key]: valuesOf(value) };
   }

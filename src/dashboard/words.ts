@@ -1,4 +1,4 @@
-import type { NormalizedSchedule } from '../index.js';
+import type { NormalizedSchedule } from '../schedule-kit.js';
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const pad = (n: string): string => n.padStart(2, '0');

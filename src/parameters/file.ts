@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ParameterError, PipelineJobsError } from '../errors.js';
 import type { Snapshots } from '../snapshot/port.js';
 import { ParameterErrorCode } from './codes.js';
+import { argString } from '../util/args.js';
 
 /**
  * Reads one file for the parameters loader, so the same code reads from a directory on
@@ -31,6 +32,7 @@ export function parametersFileFor(pipelinePath: string): string | undefined {
  * leaves `root` is refused with `PARAMETERS_FILE_OUTSIDE_ROOT`.
  */
 export function readFromDirectory(root: string): ParametersFileReader {
+  argString(root, 'root', 'readFromDirectory');
   const base = path.resolve(root);
   return async (file) => {
     const full = path.resolve(base, file);

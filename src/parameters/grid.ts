@@ -16,6 +16,7 @@ import {
   type ParameterSpec,
   type SpecKeyOrder,
 } from './types.js';
+import { argFunction, argObject, argPipeline, argString } from '../util/args.js';
 
 /** Options of {@link ParameterGrid}. */
 export interface ParameterGridOptions {
@@ -82,6 +83,7 @@ export class ParameterGrid implements Iterable<GridRun> {
    *   written) or an object; absent or `null`: every parameter keeps its default
    */
   constructor(pipeline: Pipeline, spec?: string | ParameterSpec | null, options: ParameterGridOptions = {}) {
+    if ((pipeline as unknown) !== RESTORE) argPipeline(pipeline, 'pipeline', 'new ParameterGrid');
     const opts = checkOptions(options);
     let input: CoreInput;
     if ((pipeline as unknown) === RESTORE) {
@@ -150,6 +152,10 @@ export class ParameterGrid implements Iterable<GridRun> {
     pipeline: Pipeline,
     options: ParameterGridOptions & { read: ParametersFileReader; file?: string },
   ): Promise<ParameterGrid> {
+    argPipeline(pipeline, 'pipeline', 'ParameterGrid.forPipeline');
+    argObject(options, 'options', 'ParameterGrid.forPipeline');
+    if (options.file !== undefined) argString(options.file, 'options.file', 'ParameterGrid.forPipeline');
+    else argFunction(options.read, 'options.read', 'ParameterGrid.forPipeline', 'a reader: readFromDirectory(projectDir) or readFromSnapshot(store, id)');
     if (options.file !== undefined) return ParameterGrid.fromFile(pipeline, options.file, options);
     const found = await findParametersFile(pipeline.path, options.read);
     if (found === undefined) return new ParameterGrid(pipeline, null, options);

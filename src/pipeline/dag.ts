@@ -1,4 +1,5 @@
 import { PipelineError, joinPath } from '../errors.js';
+import { argArray } from '../util/args.js';
 
 /** The part of a step the DAG needs. */
 export interface DagNode {
@@ -55,6 +56,7 @@ export function validateDag(steps: readonly DagNode[], basePath = 'steps'): void
  * {@link validateDag} passed.
  */
 export function parallelLayers(steps: readonly DagNode[]): string[][] {
+  argArray(steps, 'steps', 'parallelLayers', 'an array of steps (pipeline.steps)');
   const { levels } = kahn(steps);
   const layers: string[][] = [];
   for (const s of steps) (layers[levels.get(s.uuid) ?? 0] ??= []).push(s.uuid);

@@ -5,6 +5,7 @@ import { type ParsedJson, JsonSyntaxError, parseJsonText } from '../util/json-te
 import { validateDag } from './dag.js';
 import { type Pipeline, type PipelineStep, deepFreeze } from './model.js';
 import { type RawPipeline, type RawStep, checkRawPipeline } from './raw.js';
+import { argObject, argString } from '../util/args.js';
 
 /** Options of {@link parsePipeline}. */
 export interface ParsePipelineOptions {
@@ -22,7 +23,9 @@ export interface ParsePipelineOptions {
  * @param projectDir the project root; the pipeline's `path` is taken relative to it
  * @default projectDir the file's folder
  */
-export async function loadPipeline(file: string, projectDir = path.dirname(file)): Promise<Pipeline> {
+export async function loadPipeline(file: string, projectDir: string = path.dirname(String(file))): Promise<Pipeline> {
+  argString(file, 'file', 'loadPipeline');
+  argString(projectDir, 'projectDir', 'loadPipeline');
   const text = await readFile(file, 'utf8');
   const rel = path.relative(projectDir, file).split(path.sep).join('/');
   if (rel.startsWith('..') || path.isAbsolute(rel)) {
@@ -40,6 +43,8 @@ export async function loadPipeline(file: string, projectDir = path.dirname(file)
  * @throws PipelineError with a code, the path inside the document, the value and a hint
  */
 export function parsePipeline(text: string, options: ParsePipelineOptions = {}): Pipeline {
+  argString(text, 'text', 'parsePipeline', true);
+  argObject(options, 'options', 'parsePipeline');
   let parsed: ParsedJson;
   try {
     parsed = parseJsonText(text);

@@ -45,7 +45,8 @@ export async function runAttempt(ctx: RunContext, s: StepState, executor: StepEx
     if (reason) return;
     reason = end;
     // An Error as the reason: executors that rethrow it (throwIfAborted) throw a typed error.
-    abortError = new ExecutionError(end.error!.code, end.error!.message);
+    // Halts carry the step's own codes (timeout, cancelled, log failure, fail-fast).
+    abortError = new ExecutionError(end.error!.code as StepErrorCode, end.error!.message);
     controller?.abort(abortError);
     // The executor has the grace period plus the settle time to finish; then it is given up on.
     giveUpTimer = clock.setTimeout(() => giveUp?.(), ctx.settings.gracePeriodMs + settleTimeoutMs);

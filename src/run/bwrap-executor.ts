@@ -5,6 +5,7 @@ import { resolveStepCommand, type CommandOptions } from './command.js';
 import { executeStepCommand, resolveCommandOptions, type ProcessStepExecutorOptions } from './process-executor.js';
 import { StepErrorCode } from './result.js';
 import type { StepContext, StepExecutor, StepInvocation, StepOutcome } from './step-executor.js';
+import { argObject } from '../util/args.js';
 
 /** Where the working copy is mounted a second time in the sandbox, as in Orchest. */
 export const SANDBOX_PROJECT_DIR = '/project-dir';
@@ -47,6 +48,7 @@ export class BubblewrapStepExecutor implements StepExecutor {
   readonly #options: Required<Omit<BubblewrapStepExecutorOptions, keyof ProcessStepExecutorOptions | 'dataDir'>> & { dataDir?: string };
 
   constructor(options: BubblewrapStepExecutorOptions = {}) {
+    argObject(options, 'options', 'new BubblewrapStepExecutor');
     this.#command = resolveCommandOptions(options);
     const { bwrap = 'bwrap', dataDir, network = false, home = 'tmpfs', root = '/', extraArgs = [] } = { ...options };
     if (dataDir !== undefined && (typeof dataDir !== 'string' || !path.isAbsolute(dataDir))) {

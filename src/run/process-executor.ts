@@ -9,6 +9,7 @@ import {
 } from './command.js';
 import { processOutcome, runStepProcess } from './spawn.js';
 import type { StepContext, StepExecutor, StepInvocation, StepOutcome } from './step-executor.js';
+import { argObject } from '../util/args.js';
 
 /** Options of {@link ProcessStepExecutor} (and the bubblewrap executor). */
 export interface ProcessStepExecutorOptions {
@@ -45,6 +46,7 @@ export class ProcessStepExecutor implements StepExecutor {
   readonly #options: CommandOptions;
 
   constructor(options: ProcessStepExecutorOptions = {}) {
+    argObject(options, 'options', 'new ProcessStepExecutor');
     this.#options = resolveCommandOptions(options);
   }
 

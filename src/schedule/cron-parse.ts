@@ -1,3 +1,4 @@
+import type { ScheduleErrorCode } from '../error-codes.js';
 import { ScheduleError } from '../errors.js';
 import { maxDaysInMonth } from './civil.js';
 
@@ -90,7 +91,7 @@ export function parseCron(expression: unknown, path = 'schedule.cron'): CronFiel
     });
   }
   const source = expression.trim().split(/\s+/).join(' ');
-  const fail = (code: string, message: string, hint: string): never => {
+  const fail = (code: ScheduleErrorCode, message: string, hint: string): never => {
     throw new ScheduleError(code, message, { path, value: expression, hint });
   };
   if (source.length > MAX_LENGTH) fail('SCHEDULE_CRON_SYNTAX', 'The cron expression is too long', `At most ${MAX_LENGTH} characters`);
@@ -191,7 +192,7 @@ export function parseCron(expression: unknown, path = 'schedule.cron'): CronFiel
   };
 }
 
-function readValue(spec: FieldSpec, token: string, where: string, fail: (code: string, message: string, hint: string) => never): number {
+function readValue(spec: FieldSpec, token: string, where: string, fail: (code: ScheduleErrorCode, message: string, hint: string) => never): number {
   let v: number;
   if (/^\d+$/.test(token)) {
     v = Number(token);

@@ -11,6 +11,7 @@ import {
   type NormalizedSchedule,
 } from './types.js';
 import { UnknownZoneError, ZoneCache } from './zone.js';
+import { argObject } from '../util/args.js';
 
 /** The defaults `normalizeSchedule` fills in for a cron schedule. */
 export const SCHEDULE_DEFAULTS = Object.freeze({
@@ -64,6 +65,7 @@ const MISSED_KEYS = ['policy', 'window', 'cap'];
  * `SCHEDULE_END_BEFORE_START`, `SCHEDULE_INVALID_NUMBER`, `SCHEDULE_UNKNOWN_POLICY`.
  */
 export function normalizeSchedule(spec: unknown, context: NormalizeContext): NormalizedSchedule {
+  argObject(context, 'context', 'normalizeSchedule');
   const base = context.path ?? 'schedule';
   const now = context.now instanceof Date ? context.now.getTime() : context.now;
   if (!Number.isFinite(now)) {

@@ -26,6 +26,13 @@ export function compileSchedule(schedule: NormalizedSchedule, zones?: ZoneCache)
 }
 
 function compiled(schedule: ScheduleLike, options: QueryOptions | undefined): CompiledSchedule {
+  if (!(schedule instanceof CompiledSchedule) && (schedule === null || typeof schedule !== 'object' || typeof (schedule as { type?: unknown }).type !== 'string')) {
+    throw new OptionsError('OPTIONS_INVALID', 'A schedule query needs a normalized or compiled schedule', {
+      path: 'schedule',
+      value: schedule,
+      hint: 'Pass normalizeSchedule(spec, { now }) or compileSchedule(...)',
+    });
+  }
   return schedule instanceof CompiledSchedule ? schedule : new CompiledSchedule(schedule, options?.zones);
 }
 

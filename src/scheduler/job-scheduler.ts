@@ -105,7 +105,7 @@ export class JobScheduler {
    * every job (occurrences missed while no process ran follow their missed policy).
    */
   async start(): Promise<void> {
-    if (this.#stopped) throw new OptionsError('SCHEDULER_STOPPED', 'A stopped scheduler cannot be started again', { hint: 'Create a new JobScheduler' });
+    if (this.#stopped) throw new JobStateError('SCHEDULER_STOPPED', 'A stopped scheduler cannot be started again', { hint: 'Create a new JobScheduler' });
     if (this.#started) return;
     // Concurrent calls share one attempt; a failed attempt leaves nothing behind and can be retried.
     this.#starting ??= this.#startOnce().finally(() => {
@@ -349,7 +349,7 @@ export class JobScheduler {
   async cancelRun(runId: string): Promise<void> {
     const run = await this.#requireRun(runId);
     if (isEndState(run.status)) {
-      throw new OptionsError('RUN_ALREADY_FINISHED', `Run "${runId}" already ended`, { path: 'runId', value: run.status, hint: 'Only PENDING or STARTED runs can be cancelled' });
+      throw new JobStateError('RUN_ALREADY_FINISHED', `Run "${runId}" already ended`, { path: 'runId', value: run.status, hint: 'Only PENDING or STARTED runs can be cancelled' });
     }
     const { flagged, aborted } = await this.#o.storage.cancelRuns({ runIds: [runId] }, this.#o.clock.now());
     for (const id of flagged) this.#ctx.dispatcher.abort(id, 'cancelled');
@@ -361,7 +361,7 @@ export class JobScheduler {
   async deleteRun(runId: string, options: { keepLogs?: boolean } = {}): Promise<void> {
     const run = await this.#requireRun(runId);
     if (!isEndState(run.status)) {
-      throw new OptionsError('RUN_NOT_FINISHED', `Run "${runId}" is still ${run.status}`, { path: 'runId', value: run.status, hint: 'Cancel it first, or wait for it to end' });
+      throw new JobStateError('RUN_NOT_FINISHED', `Run "${runId}" is still ${run.status}`, { path: 'runId', value: run.status, hint: 'Cancel it first, or wait for it to end' });
     }
     // Files first: a crash in between leaves a record that can be deleted again, never orphaned files.
     await purgeRuns(this.#ctx, [runId], options.keepLogs === true);

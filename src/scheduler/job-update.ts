@@ -1,5 +1,5 @@
 import { keepsLogs, purgeRuns } from './purge.js';
-import { JobStateError } from '../errors.js';
+import { JobStateError, OptionsError } from '../errors.js';
 import { isEndState } from '../status.js';
 import type { JobPatch, JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
@@ -21,7 +21,7 @@ export async function applyUpdate(ctx: SchedulerContext, job: JobRecord, update:
   const patch: { -readonly [K in keyof JobPatch]: JobPatch[K] } = {};
   const now = o.clock.now();
   if (update.name !== undefined) {
-    if (typeof update.name !== 'string' || update.name.trim() === '') throw new JobStateError('JOB_SPEC_INVALID', 'A job needs a name', { path: 'name', value: update.name });
+    if (typeof update.name !== 'string' || update.name.trim() === '') throw new OptionsError('JOB_SPEC_INVALID', 'A job needs a name', { path: 'name', value: update.name });
     patch.name = update.name;
   }
   if (update.env !== undefined) patch.envVars = mergeEnv({ job: update.env });

@@ -53,7 +53,7 @@ interface Details {
 }
 
 /** A `SnapshotError` with one of the family's codes. */
-export function snapshotError(code: SnapshotErrorCode, message: string, details: Details = {}): SnapshotError {
+export function snapshotError(code: SnapshotError['code'], message: string, details: Details = {}): SnapshotError {
   return new SnapshotError(code, message, details);
 }
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { PipelineJobsError } from '../errors.js';
 import { snapshotError, SnapshotErrorCode, type SnapshotErrorCode as Code } from './errors.js';
+import type { SnapshotError } from '../errors.js';
 import { WORKER_CORE, WORKER_SOURCE } from './worker-source.js';
 
 export type WorkerOp = 'store' | 'copy' | 'verify';
@@ -29,7 +30,7 @@ const IN_FLIGHT = 2;
 const KNOWN_CODES = new Set<string>(Object.values(SnapshotErrorCode));
 
 function toError(e: NonNullable<Reply['error']>): PipelineJobsError {
-  const code = (KNOWN_CODES.has(e.code) ? e.code : SnapshotErrorCode.IO_ERROR) as Code;
+  const code = (KNOWN_CODES.has(e.code) ? e.code : SnapshotErrorCode.IO_ERROR) as SnapshotError['code']; // workers report I/O codes only
   const messages: Partial<Record<Code, string>> = {
     [SnapshotErrorCode.UNREADABLE]: 'Cannot read a file of the project',
     [SnapshotErrorCode.FILE_CHANGING]: 'A file kept changing while it was read',

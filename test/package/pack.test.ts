@@ -74,6 +74,20 @@ describe('the packed package', () => {
     expect(execFileSync('node', ['contracts.mjs'], { cwd: dir, encoding: 'utf8' }).trim()).toBe('function function');
   });
 
+  it('loads the adapter-author and schedule subpaths (ESM and CJS)', () => {
+    writeFileSync(
+      path.join(dir, 'subpaths.mjs'),
+      `import { StorageErrorCode, StorageError } from 'pipeline-jobs/storage';
+       import { describeStorageContract } from 'pipeline-jobs/storage/contract';
+       import { preview, normalizeSchedule } from 'pipeline-jobs/schedule';
+       const s = normalizeSchedule({ type: 'cron', cron: '0 * * * *' }, { now: 0 });
+       console.log(StorageErrorCode.CLOSED, typeof StorageError, typeof describeStorageContract, preview(s, 2, 0).length);`,
+    );
+    expect(execFileSync('node', ['subpaths.mjs'], { cwd: dir, encoding: 'utf8' }).trim()).toBe('STORAGE_CLOSED function function 2');
+    const cjs = execFileSync('node', ['-e', "const { nextOccurrence } = require('pipeline-jobs/schedule'); const { JobErrorCode } = require('pipeline-jobs/storage'); console.log(typeof nextOccurrence, JobErrorCode.RUN_NOT_FINISHED)"], { cwd: dir, encoding: 'utf8' });
+    expect(cjs.trim()).toBe('function RUN_NOT_FINISHED');
+  });
+
   it('type-checks from TypeScript', () => {
     writeFileSync(
       path.join(dir, 'tsconfig.json'),
@@ -94,13 +108,16 @@ describe('the packed package', () => {
     writeFileSync(
       path.join(dir, 'use.ts'),
       `import { parsePipeline, type Pipeline, type JobSpec } from 'pipeline-jobs';
+       import type { Storage } from 'pipeline-jobs/storage';
+       import type { Occurrence } from 'pipeline-jobs/schedule';
        import { FakeClock } from 'pipeline-jobs/testing';
        const p: Pipeline = parsePipeline('{}');
        const spec: JobSpec = { name: 'n', projectDir: '.', pipeline: 'p.orchest' };
        const n: number = new FakeClock(0).now();
        // @ts-expect-error a pipeline has no such field
        p.nope;
-       export { spec, n };`,
+       type Used = [Storage, Occurrence];
+       export { spec, n, type Used };`,
     );
     execFileSync(tsc, ['-p', dir], { cwd: dir, stdio: 'pipe' });
   });

@@ -1,4 +1,4 @@
-import { topologicalOrder } from '../../index.js';
+import { parallelLayers } from '../../index.js';
 import { type GlobalOptions, openEnv } from '../env.js';
 import { printJson } from '../format.js';
 import { resolveRun, resolveStep } from '../resolve.js';
@@ -19,7 +19,7 @@ export async function logsCommand(runRef: string, stepRef: string | undefined, o
     const run = await resolveRun(env.scheduler, runRef);
     const job = (await env.scheduler.getJob(run.jobId))!;
     const pipeline = job.pipeline;
-    const order = topologicalOrder(pipeline.steps);
+    const order = parallelLayers(pipeline.steps).flat();
     const steps = stepRef === undefined ? order.map((id) => pipeline.steps.find((s) => s.uuid === id)!) : [resolveStep(pipeline, stepRef)];
     if (o.json && !o.follow) {
       const logs = [];
