@@ -68,7 +68,7 @@ export class ContainerStepExecutor implements StepExecutor {
       // Keep both: a client ended by a signal has no exit code, and dropping the signal
       // would report a killed step as a success.
       const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-        child.on('error', (cause) => reject(new ExecutionError('STEP_RUNTIME_MISSING', `Cannot start the container runtime "${command}"`, { value: command, cause })));
+        child.on('error', (cause) => reject(new ExecutionError('STEP_INTERPRETER_MISSING', `Cannot start the container runtime "${command}"`, { value: command, cause })));
         child.on('close', (code, sig) => resolve([code, sig]));
       });
       return { exitCode, signal };
