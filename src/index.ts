@@ -255,6 +255,8 @@ export {
   type RecoveredRun,
   type RunFilter,
   type SkipInput,
+  type LedgerRetention,
+  type LedgerPrune,
   type BatchRecord,
   type BatchTrigger,
   type ErrorInfo,
