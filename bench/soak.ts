@@ -11,7 +11,10 @@
  *
  * Run `npm run bench -- soak` (also part of `npm run bench`), or
  * `node --expose-gc --import tsx bench/soak.ts`. Env: SOAK_MINUTES (default 3), SOAK_JOBS
- * (default 200), SOAK_RETAIN (default 5), SOAK_CONCURRENCY (default 8). Prints markdown,
+ * (default 200), SOAK_RETAIN (default 5), SOAK_CONCURRENCY (default 8), SOAK_LEDGER (the jobs'
+ * `ledgerRetention.maxRecords`; default: the library's default, 1,000, which a per-second
+ * job reaches after about 17 minutes: a shorter soak shows the bound with a smaller one).
+ * Row counts (runs / batches / ledger) are read beside the file size. Prints markdown,
  * never asserts; files under os.tmpdir(), removed at the end.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,11 +22,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileLogStore, FunctionStepExecutor, JobScheduler, RunExecutor, SnapshotStore } from 'pipeline-jobs';
 import { SqliteStorage } from 'pipeline-jobs/sqlite';
+import Database from 'better-sqlite3';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 3);
 const JOBS = Number(process.env.SOAK_JOBS ?? 200);
 const RETAIN = Number(process.env.SOAK_RETAIN ?? 5);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 8);
+const LEDGER = process.env.SOAK_LEDGER === undefined ? undefined : Number(process.env.SOAK_LEDGER);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const progress = (msg: string): void => void process.stderr.write(`[soak bench] ${msg}\n`);
@@ -102,12 +107,32 @@ scheduler.on('run:started', ({ jobId }) => {
 });
 
 await scheduler.start();
-progress(`creating ${JOBS} every-second cron jobs (maxRetainedRuns ${RETAIN}), ${MINUTES} min, concurrency ${CONCURRENCY}`);
+progress(`creating ${JOBS} every-second cron jobs (maxRetainedRuns ${RETAIN}, ledger ${LEDGER ?? 'default'}), ${MINUTES} min, concurrency ${CONCURRENCY}`);
 for (let i = 0; i < JOBS; i++) {
-  await scheduler.createJob({ name: `soak ${i}`, projectDir: dirs.project, pipeline: 'main.orchest', schedule: { type: 'cron', cron: '* * * * * *' }, options: { maxRetainedRuns: RETAIN } });
+  await scheduler.createJob({ name: `soak ${i}`, projectDir: dirs.project, pipeline: 'main.orchest', schedule: { type: 'cron', cron: '* * * * * *' }, options: { maxRetainedRuns: RETAIN, ...(LEDGER === undefined ? {} : { ledgerRetention: { maxRecords: LEDGER } }) } });
 }
 
-interface Row { minute: number; heap: number; rss: number; fds: number; logs: number; runs: number; db: number; fired: number; pending: number; fire: number[]; start: number[]; load: string }
+/** Rows of the tables that grow with occurrences, through a read-only connection of its own. */
+function tableRows(): string {
+  const db = new Database(dirs.db, { readonly: true });
+  try {
+    return ['pj_runs', 'pj_batches', 'pj_ledger'].map((t) => String((db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n)).join(' / ');
+  } finally {
+    db.close();
+  }
+}
+
+/** Bytes of the WAL alone (SQLite keeps its size after a checkpoint and reuses it). */
+function walBytes(file: string): number {
+  try {
+    return statSync(`${file}-wal`).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+interface Row { minute: number; heap: number; rss: number; fds: number; logs: number; runs: number; db: number; wal: number; rows: string; fired: number; pending: number; fire: number[]; start: number[]; load: string }
 const sample = async (minute: number): Promise<Row> => {
   gc?.();
   const m = process.memoryUsage();
@@ -115,7 +140,7 @@ const sample = async (minute: number): Promise<Row> => {
   const pending = jobs.items.reduce((n, j) => n + j.counters.PENDING, 0);
   const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
   const row: Row = {
-    minute, heap: m.heapUsed, rss: m.rss, fds: readdirSync('/proc/self/fd').length, logs: countFiles(dirs.logs), runs: countFiles(dirs.runs), db: dbBytes(dirs.db),
+    minute, heap: m.heapUsed, rss: m.rss, fds: readdirSync('/proc/self/fd').length, logs: countFiles(dirs.logs), runs: countFiles(dirs.runs), db: dbBytes(dirs.db), wal: walBytes(dirs.db), rows: tableRows(),
     fired, pending, fire: sorted(fireLateness), start: sorted(startLateness), load: load(),
   };
   fired = 0;
@@ -130,7 +155,7 @@ for (let minute = 1; minute <= MINUTES; minute++) {
   await new Promise((resolve) => setTimeout(resolve, started + minute * 60_000 - Date.now()));
   rows.push(await sample(minute));
   const r = rows[rows.length - 1]!;
-  progress(`minute ${minute}: heap ${mb(r.heap)} MB, rss ${mb(r.rss)} MB, db ${mb(r.db)} MB, fired ${r.fired}, pending ${r.pending}`);
+  progress(`minute ${minute}: heap ${mb(r.heap)} MB, rss ${mb(r.rss)} MB, db ${mb(r.db)} MB, rows ${r.rows}, fired ${r.fired}, pending ${r.pending}`);
 }
 await scheduler.stop({ mode: 'cancel' });
 await storage.close();
@@ -139,11 +164,11 @@ const first = rows.length > 2 ? rows[1]! : rows[0]!;
 const last = rows[rows.length - 1]!;
 const span = Math.max(1, last.minute - first.minute);
 const perMin = (f: (r: Row) => number): string => `${(f(last) - f(first)) / span >= 0 ? '+' : ''}${fmt((f(last) - f(first)) / span / 1024 / 1024, 2)} MB/min`;
-console.log(`Soak: ${JOBS} cron jobs every second, maxRetainedRuns ${RETAIN}, SQLite, FileLogStore, function steps, concurrency ${CONCURRENCY}, ${MINUTES} min. Node ${process.version}, ${os.cpus().length} CPUs; load average (1/5/15 min) per row.\n`);
+console.log(`Soak: ${JOBS} cron jobs every second, maxRetainedRuns ${RETAIN}, ledgerRetention.maxRecords ${LEDGER ?? '1000 (default)'}, SQLite, FileLogStore, function steps, concurrency ${CONCURRENCY}, ${MINUTES} min. Node ${process.version}, ${os.cpus().length} CPUs; load average (1/5/15 min) per row.\n`);
 console.log(
   table(
-    ['minute', 'heap MB (after GC)', 'RSS MB', 'open fds', 'log files', 'files under runs/', 'database MB', 'occurrences fired', 'runs pending', 'fired late p50 / p90 / p99 / max ms', 'run started late p50 / p90 / p99 / max ms', 'load'],
-    rows.map((r) => [String(r.minute), mb(r.heap), mb(r.rss), String(r.fds), String(r.logs), String(r.runs), mb(r.db), String(r.fired), String(r.pending), percentiles(r.fire), percentiles(r.start), r.load]),
+    ['minute', 'heap MB (after GC)', 'RSS MB', 'open fds', 'log files', 'files under runs/', 'database MB (of it WAL)', 'rows runs / batches / ledger', 'occurrences fired', 'runs pending', 'fired late p50 / p90 / p99 / max ms', 'run started late p50 / p90 / p99 / max ms', 'load'],
+    rows.map((r) => [String(r.minute), mb(r.heap), mb(r.rss), String(r.fds), String(r.logs), String(r.runs), `${mb(r.db)} (${mb(r.wal)})`, r.rows, String(r.fired), String(r.pending), percentiles(r.fire), percentiles(r.start), r.load]),
   ),
 );
 console.log(`\nSlopes from minute ${first.minute} to ${last.minute} (minute 0 is setup): heap ${perMin((r) => r.heap)}, RSS ${perMin((r) => r.rss)}, database ${perMin((r) => r.db)}. Aims (issue 13): heap, RSS, fds and files flat; database bounded. Scheduler errors: ${errors}.`);

@@ -13,6 +13,8 @@ export type {
   HeartbeatResult,
   JobExpectation,
   JobFilter,
+  LedgerPrune,
+  LedgerRetention,
   PageRequest,
   RecoveredRun,
   RunFilter,

@@ -1,7 +1,9 @@
 import { type JobStatus, isEndState } from '../status.js';
 import type { BatchRecord, BatchTrigger, JobPatch, JobRecord, NewRun } from '../storage/records.js';
+import type { LedgerRetention } from '../storage/port.js';
 import type { SchedulerContext } from './context.js';
 import { newId } from './job-factory.js';
+import { ledgerRetentionOf } from './purge.js';
 
 /**
  * Starts a batch: claims the occurrence (exactly once across processes), then writes the
@@ -27,6 +29,7 @@ export async function startBatch(
     selection: job.selection,
     expectStatus,
     ...(jobPatch ? { jobPatch } : {}),
+    ...ledgerOption(job),
     now: ctx.o.clock.now(),
   });
   if (!batch) return undefined;
@@ -73,4 +76,9 @@ export async function resumeIncompleteBatches(ctx: SchedulerContext): Promise<vo
       await writeRuns(ctx, job, fresh);
     });
   }
+}
+
+function ledgerOption(job: JobRecord): { ledgerRetention?: LedgerRetention } {
+  const r = ledgerRetentionOf(job);
+  return r ? { ledgerRetention: r } : {};
 }

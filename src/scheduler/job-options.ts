@@ -6,6 +6,7 @@ import type { JobOptions } from './types.js';
 const KNOWN = new Set([
   'maxRetainedRuns',
   'keepLogs',
+  'ledgerRetention',
   'maxConcurrentRuns',
   'onInterrupted',
   'failurePolicy',
@@ -42,6 +43,7 @@ export function checkJobOptions(input: JobOptions): JobOptions {
   if (input.keepLogs !== undefined && typeof input.keepLogs !== 'boolean') {
     throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `keepLogs` to be true or false', { path: 'options.keepLogs', value: input.keepLogs });
   }
+  checkLedgerRetentionOption(input.ledgerRetention);
   // What a run does with them is checked by the run module's own validator, the one
   // every run applies: refused here, at creation or update, instead of failing each run.
   resolveRunSettings(runOverridesOf(input), VALIDATION_BASE, 'options');
@@ -76,3 +78,19 @@ const VALIDATION_BASE: ResolvedRunSettings = Object.freeze({
   onLogError: LogErrorPolicy.FAIL,
   steps: Object.freeze({}),
 });
+
+/** Checks `options.ledgerRetention` (`null` or an object of known, valid limits). */
+function checkLedgerRetentionOption(r: JobOptions['ledgerRetention']): void {
+  if (r === undefined || r === null) return;
+  const path = 'options.ledgerRetention';
+  if (typeof r !== 'object' || Array.isArray(r)) throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `ledgerRetention` to be an object or null', { path, value: r, hint: 'e.g. { maxRecords: 1000, maxAgeMs: 7 * 86_400_000 }' });
+  for (const key of Object.keys(r)) {
+    if (key !== 'maxRecords' && key !== 'maxAgeMs') throw new OptionsError('JOB_OPTIONS_INVALID', `Unknown ledgerRetention option "${key}"`, { path: `${path}.${key}`, value: (r as Record<string, unknown>)[key], hint: 'Known: maxRecords, maxAgeMs' });
+  }
+  if (r.maxRecords !== undefined && (typeof r.maxRecords !== 'number' || !Number.isSafeInteger(r.maxRecords) || r.maxRecords < 1)) {
+    throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `ledgerRetention.maxRecords` to be a whole number >= 1', { path: `${path}.maxRecords`, value: r.maxRecords, hint: 'The newest record is always kept' });
+  }
+  if (r.maxAgeMs !== undefined && (typeof r.maxAgeMs !== 'number' || !Number.isFinite(r.maxAgeMs) || r.maxAgeMs < 0)) {
+    throw new OptionsError('JOB_OPTIONS_INVALID', 'Expected `ledgerRetention.maxAgeMs` to be a number >= 0', { path: `${path}.maxAgeMs`, value: r.maxAgeMs });
+  }
+}

@@ -5,6 +5,7 @@ import { type Decision, isOneOff, scheduleOf } from './schedule-adapter.js';
 import { startBatch } from './batches.js';
 import type { SchedulerContext } from './context.js';
 import { emitAborted, finishJobIfDone } from './finish.js';
+import { ledgerRetentionOf } from './purge.js';
 
 /** Statuses in which a job's schedule is watched. */
 export const WATCHED: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
@@ -28,7 +29,9 @@ export function processJob(ctx: SchedulerContext, jobId: string): Promise<void> 
       if (skips.length === 0 || !job) return;
       const lastSkip = skips[skips.length - 1]!;
       const last = lastSkip.lastAt ?? lastSkip.at;
-      const ok = await ctx.o.storage.recordSkips(job.id, skips, { scheduleCursor: last, expectVersion: job.version, now: ctx.o.clock.now() });
+      const now = ctx.o.clock.now();
+      const retention = ledgerRetentionOf(job);
+      const ok = await ctx.o.storage.recordSkips(job.id, skips, { scheduleCursor: last, expectVersion: job.version, now }, retention && { ...retention, now });
       if (ok) for (const s of skips) ctx.events.emit('occurrence:skipped', { jobId: job.id, at: s.at, lastAt: s.lastAt ?? s.at, count: s.count ?? 1, reason: s.reason });
       skips = [];
       job = await ctx.o.storage.getJob(job.id);
@@ -96,8 +99,9 @@ export async function startBuffered(ctx: SchedulerContext, jobId: string): Promi
     if (!job || job.status !== JobStatus.STARTED) return;
     const at = job.bufferedOccurrence;
     if (at === null || job.counters.PENDING + job.counters.STARTED > 0) return;
-    const cleared = await ctx.o.storage.updateJob(job.id, { bufferedOccurrence: null }, { status: [JobStatus.STARTED], version: job.version }, ctx.o.clock.now());
-    if (cleared) await startBatch(ctx, cleared, 'schedule', at, [JobStatus.STARTED]);
+    // Claiming the buffered occurrence consumes it in the same transaction (see
+    // `Storage.createBatch`): once only across processes, though it is behind the cursor.
+    await startBatch(ctx, job, 'schedule', at, [JobStatus.STARTED]);
   });
 }
 

@@ -40,6 +40,15 @@ export interface JobOptions {
    */
   keepLogs?: boolean;
   /**
+   * How much of the job's occurrence ledger (`listOccurrences`: started and skipped
+   * occurrences) to keep, pruned whenever a record is added: at most `maxRecords` records
+   * (whole number >= 1) and none whose last occurrence is older than `maxAgeMs`. The
+   * newest record is always kept; consecutive skips stay one record. `null`: keep all
+   * (the ledger then grows with the schedule, one record per started occurrence).
+   * @default { maxRecords: 1000 }
+   */
+  ledgerRetention?: { maxRecords?: number; maxAgeMs?: number } | null;
+  /**
    * Runs of this job STARTED at once, across all processes sharing the store.
    * @default 0 (no per-job limit; the scheduler's global concurrency still applies)
    */

@@ -10,6 +10,8 @@ export type {
   RecoveredRun,
   RunFilter,
   SkipInput,
+  LedgerRetention,
+  LedgerPrune,
   Storage,
   StorageEvent,
 } from './port.js';

@@ -27,7 +27,11 @@ import type {
  * - Status changes are compare-and-set from the expected status; an end state
  *   (`SUCCESS`, `FAILURE`, `ABORTED`) of a job or run is never left.
  * - Job counters change in the same transaction as the run statuses they count.
- * - `createBatch` claims an occurrence exactly once per job, however many processes try.
+ * - `createBatch` claims an occurrence exactly once per job, however many processes try,
+ *   also after its batch was deleted: the claim is kept by the job's `scheduleCursor`
+ *   (a watermark), not by the batch row.
+ * - Storage stays bounded: a batch goes with its last run (`deleteRuns`), the ledger is
+ *   pruned on append under the caller's {@link LedgerRetention}.
  * - `claimRuns` hands a PENDING run to exactly one process, in `seq` order, and never
  *   lets more than a job's `maxConcurrentRuns` be STARTED at once across processes.
  * - Times of leases come from the store's own clock (the database's `now()`); other
@@ -59,6 +63,12 @@ export interface Storage {
    * trigger, the occurrence was not claimed before: records the occurrence as started,
    * takes the next batch index and reserves `runCount` run indices. Resolves `undefined`
    * when the occurrence was already claimed or the status did not match.
+   *
+   * A schedule occurrence is claimable only when it is after the job's `scheduleCursor`
+   * or is its `bufferedOccurrence`; the claim moves the cursor to it (never backwards) and
+   * consumes the buffered occurrence, in the same transaction. So an occurrence is never
+   * claimed twice, even once its batch was deleted, and an occurrence at or before the
+   * cursor (claimed, or skipped with `recordSkips(..., advance)`) is refused.
    */
   createBatch(input: CreateBatchInput): Promise<BatchRecord | undefined>;
   /**
@@ -88,12 +98,14 @@ export interface Storage {
    * job's `version` is `advance.expectVersion`, and in the same transaction the job's
    * `scheduleCursor` moves to `advance.scheduleCursor` (never backwards) and its version
    * is bumped: so two processes that planned the same skips record them once. Resolves
-   * whether it recorded.
+   * whether it recorded. With `retention`, the ledger is pruned after the append, in the
+   * same transaction (see {@link LedgerRetention}).
    */
   recordSkips(
     jobId: string,
     skips: readonly SkipInput[],
     advance?: { scheduleCursor: number; expectVersion: number; now: number },
+    retention?: LedgerPrune,
   ): Promise<boolean>;
   /** The job's ledger, oldest first. */
   listOccurrences(jobId: string, page?: PageRequest): Promise<Page<OccurrenceRecord>>;
@@ -147,6 +159,8 @@ export interface Storage {
   /**
    * Deletes finished runs (with their step states). Runs still PENDING or STARTED are
    * never deleted. `keepLatest`: all but the N most recently finished of the job.
+   * In the same transaction, every batch of the job left without runs goes too, unless it
+   * is still being written (`writtenRuns < runCount`): a batch goes with its last run.
    * Resolves the deleted run ids.
    */
   deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]>;
@@ -176,6 +190,23 @@ export interface StorageEvent {
   type: 'cancel' | 'job-changed' | 'runs-pending';
   jobId?: string;
   runIds?: string[];
+}
+
+/**
+ * How much of a job's occurrence ledger to keep; applied when records are added
+ * (`createBatch` of a schedule occurrence, `recordSkips`). The newest record is always
+ * kept (a skip may extend it). Without either limit, the ledger grows with the schedule.
+ */
+export interface LedgerRetention {
+  /** Keep at most this many records (whole number >= 1). @default no limit */
+  maxRecords?: number;
+  /** Delete records whose `lastAt` is older than this many ms before `now`. @default no limit */
+  maxAgeMs?: number;
+}
+
+/** A {@link LedgerRetention} with the time its age limit counts back from. */
+export interface LedgerPrune extends LedgerRetention {
+  now: number;
 }
 
 /** Skipped occurrences: one, or a group of `count` from `at` to `lastAt`. */
@@ -220,6 +251,11 @@ export interface CreateBatchInput {
    * `scheduleCursor` never moves backwards.
    */
   jobPatch?: JobPatch;
+  /**
+   * Prunes the job's ledger after the started record is added (age counted back from `now`).
+   * @default keep every record
+   */
+  ledgerRetention?: LedgerRetention;
   now: number;
 }
 

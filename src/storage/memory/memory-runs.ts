@@ -166,6 +166,7 @@ export class MemoryRuns {
         checkDeleteRuns(which);
     const victims = retentionVictims(sortedRunsOf(this.s.runsByJob.get(jobId), this.s.runs), which);
     for (const r of victims) this.s.dropRun(r.id);
+    this.s.dropEmptyBatches(jobId);
     return victims.map((r) => r.id);
   }
 }

@@ -12,6 +12,7 @@ import type {
   HeartbeatResult,
   JobExpectation,
   JobFilter,
+  LedgerPrune,
   PageRequest,
   RecoveredRun,
   RunFilter,
@@ -33,9 +34,9 @@ import type {
 import { Listeners } from './listeners.js';
 import { MemoryRuns } from './memory-runs.js';
 import { MemoryState } from './memory-state.js';
-import { RUNS_WRITABLE, checkBatchInput, freshRuns } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkBatchInput, checkLedgerRetention, freshRuns } from '../shared/checks.js';
 import { jobAfterCursor, jobCursor, pageOf, parseIndexCursor } from '../shared/cursors.js';
-import { applyJobPatch, batchGrid, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
+import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import { pendingRun } from './helpers.js';
 
 /** Options of {@link MemoryStorage}. */
@@ -124,7 +125,6 @@ export class MemoryStorage implements Storage {
     const runIds = [...(this.#s.runsByJob.get(id) ?? [])];
     for (const runId of runIds) this.#s.dropRun(runId);
     for (const key of [...this.#s.batches.keys()]) if (key.startsWith(`${id}\u0000`)) this.#s.batches.delete(key);
-    for (const key of [...this.#s.claimedOccurrences]) if (key.startsWith(`${id}\u0000`)) this.#s.claimedOccurrences.delete(key);
     this.#s.jobs.delete(id);
     this.#s.runsByJob.delete(id);
     this.#s.ledger.delete(id);
@@ -135,12 +135,7 @@ export class MemoryStorage implements Storage {
     this.#check();
     checkBatchInput(input);
     const job = this.#s.jobs.get(input.jobId);
-    if (!job || !input.expectStatus.includes(job.status)) return undefined;
-    if (input.trigger === 'schedule') {
-      const key = `${job.id}\u0000${input.occurrenceAt}`;
-      if (this.#s.claimedOccurrences.has(key)) return undefined;
-      this.#s.claimedOccurrences.add(key);
-    }
+    if (!job || !input.expectStatus.includes(job.status) || !claimable(job, input)) return undefined;
     const batch: BatchRecord = {
       jobId: job.id,
       batchIndex: job.batchCount,
@@ -157,7 +152,8 @@ export class MemoryStorage implements Storage {
     const patched = applyJobPatch(job, batchPatch(job, input), input.now);
     this.#s.jobs.set(job.id, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });
     if (input.occurrenceAt !== null) {
-      this.#s.ledger.get(job.id)!.push({ jobId: job.id, action: 'started', reason: null, at: input.occurrenceAt, lastAt: input.occurrenceAt, count: 1, batchIndex: batch.batchIndex });
+      this.#s.appendLedger({ jobId: job.id, action: 'started', reason: null, at: input.occurrenceAt, lastAt: input.occurrenceAt, count: 1, batchIndex: batch.batchIndex });
+      this.#s.pruneLedger(job.id, input.ledgerRetention, input.now);
     }
     this.#s.listeners.emit({ type: 'job-changed', jobId: job.id });
     return structuredClone(batch);
@@ -214,8 +210,10 @@ export class MemoryStorage implements Storage {
     jobId: string,
     skips: readonly SkipInput[],
     advance?: { scheduleCursor: number; expectVersion: number; now: number },
+    retention?: LedgerPrune,
   ): Promise<boolean> {
     this.#check();
+    checkLedgerRetention(retention, 'retention');
     const ledger = this.#s.ledger.get(jobId);
     const job = this.#s.jobs.get(jobId);
     if (!ledger || !job) throw new StorageError('STORAGE_NOT_FOUND', 'No such job', { path: 'jobId', value: jobId });
@@ -225,19 +223,21 @@ export class MemoryStorage implements Storage {
       this.#s.jobs.set(jobId, applyJobPatch(job, { scheduleCursor: cursor }, advance.now));
     }
     for (const s of skips) {
-      const change = skipChange(ledger[ledger.length - 1], jobId, s);
-      if ('extend' in change) ledger[ledger.length - 1] = change.extend;
-      else ledger.push(change.append);
+      const last = ledger[ledger.length - 1];
+      const change = skipChange(last?.r, jobId, s);
+      if ('extend' in change) ledger[ledger.length - 1] = { ord: last!.ord, r: change.extend };
+      else this.#s.appendLedger(change.append);
     }
+    if (retention) this.#s.pruneLedger(jobId, retention, retention.now);
     return true;
   }
 
   async listOccurrences(jobId: string, page: PageRequest = {}): Promise<Page<OccurrenceRecord>> {
     this.#check();
-    const ledger = (this.#s.ledger.get(jobId) ?? []).map((r, i) => ({ r, i }));
-    const p = pageOf(ledger, page, (x) => String(x.i), (c) => {
+    const ledger = this.#s.ledger.get(jobId) ?? [];
+    const p = pageOf(ledger, page, (x) => String(x.ord), (c) => {
       const at = parseIndexCursor(c);
-      return (x) => x.i > at;
+      return (x) => x.ord > at;
     });
     return { items: p.items.map((x) => ({ ...x.r })), next: p.next };
   }

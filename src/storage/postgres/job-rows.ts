@@ -1,5 +1,6 @@
 /** Reading and writing job rows inside the PostgreSQL adapter (counters: see counters.ts). */
 import type { Pool, PoolClient } from 'pg';
+import type { LedgerRetention } from '../port.js';
 import type { JobRecord, OccurrenceRecord } from '../records.js';
 import type { JobRow } from '../sql/rows.js';
 import { COUNTER_COLUMN, JOB_COLUMNS, jobValues, toJob } from '../sql/rows.js';
@@ -32,5 +33,20 @@ export async function appendLedger(c: PoolClient, t: Tables, r: OccurrenceRecord
     `INSERT INTO ${t.ledger} (job_id, ord, action, reason, at, last_at, count, batch_index)
      VALUES ($1, (SELECT coalesce(max(ord), -1) + 1 FROM ${t.ledger} WHERE job_id = $1), $2, $3, $4, $5, $6, $7)`,
     [r.jobId, r.action, r.reason, r.at, r.lastAt, r.count, r.batchIndex],
+  );
+}
+
+/**
+ * Prunes a job's ledger under `retention` (the rule of `ledgerVictims`, in SQL): by count
+ * through the position range, by age through `last_at`; the newest record always stays.
+ * Called with the job row locked, so appends and prunes of one job do not interleave.
+ */
+export async function pruneLedger(c: PoolClient, t: Tables, jobId: string, retention: LedgerRetention | undefined, now: number): Promise<void> {
+  if (!retention || (retention.maxRecords === undefined && retention.maxAgeMs === undefined)) return;
+  await c.query(
+    `WITH top AS (SELECT max(ord) AS ord FROM ${t.ledger} WHERE job_id = $1)
+     DELETE FROM ${t.ledger} l USING top WHERE l.job_id = $1 AND l.ord < top.ord
+       AND (l.ord <= top.ord - $2::bigint OR l.last_at < $3::bigint)`,
+    [jobId, retention.maxRecords ?? null, retention.maxAgeMs === undefined ? null : now - retention.maxAgeMs],
   );
 }

@@ -8,15 +8,15 @@ import { silentLogger } from '../../logger.js';
 import type { JobStatus } from '../../status.js';
 import { jobCursor, parseIndexCursor, parseJobCursor } from '../shared/cursors.js';
 import type {
-  CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage, StorageEvent,
+  CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage, StorageEvent,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkBatchInput } from '../shared/checks.js';
-import { applyJobPatch, batchGrid, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
+import { checkBatchInput, checkLedgerRetention } from '../shared/checks.js';
+import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
 import { DeltaTally, selectJobs } from './counters.js';
-import { appendLedger, lockedJob, readJob, writeJob } from './job-rows.js';
+import { appendLedger, lockedJob, pruneLedger, readJob, writeJob } from './job-rows.js';
 import { RunFinisher } from './finisher.js';
 import { PgListener } from './listener.js';
 import type { Tables } from './pg.js';
@@ -256,13 +256,14 @@ export class PostgresStorage implements Storage {
     checkBatchInput(input);
     const t = this.#t;
     return this.#tx('createBatch', async (c) => {
+      // The job row is locked: claims of one job are serialised, so the cursor rule holds.
       const job = await lockedJob(c, t, input.jobId);
-      if (!job || !input.expectStatus.includes(job.status)) return undefined;
+      if (!job || !input.expectStatus.includes(job.status) || !claimable(job, input)) return undefined;
       const batch: BatchRecord = {
         jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
         writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, ...batchGrid(job, input), createdAt: input.now,
       };
-      // The unique key (job, occurrence) is the claim: a second claimer inserts nothing.
+      // The cursor rule above is the claim; the unique key (job, occurrence) is a second guard while the row lasts.
       const inserted = await c.query(
         `INSERT INTO ${t.batches} (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at)
          VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10) ON CONFLICT (job_id, occurrence_at) WHERE trigger = 'schedule' DO NOTHING`,
@@ -273,6 +274,7 @@ export class PostgresStorage implements Storage {
       await writeJob(c, t, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });
       if (input.occurrenceAt !== null) {
         await appendLedger(c, t, { jobId: job.id, action: 'started', reason: null, at: input.occurrenceAt, lastAt: input.occurrenceAt, count: 1, batchIndex: batch.batchIndex });
+        await pruneLedger(c, t, job.id, input.ledgerRetention, input.now);
       }
       await this.#announce(c, [{ type: 'job-changed', jobId: job.id }]);
       return batch;
@@ -302,7 +304,8 @@ export class PostgresStorage implements Storage {
     );
   }
 
-  async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }): Promise<boolean> {
+  async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }, retention?: LedgerPrune): Promise<boolean> {
+    checkLedgerRetention(retention, 'retention');
     const t = this.#t;
     return this.#tx('recordSkips', async (c) => {
       const job = await lockedJob(c, t, jobId);
@@ -317,6 +320,7 @@ export class PostgresStorage implements Storage {
         if ('extend' in change) await c.query(`UPDATE ${t.ledger} SET last_at = $3, count = $4 WHERE job_id = $1 AND ord = $2`, [jobId, rows[0]!.ord, change.extend.lastAt, change.extend.count]);
         else await appendLedger(c, t, change.append);
       }
+      if (retention) await pruneLedger(c, t, jobId, retention, retention.now);
       return true;
     });
   }

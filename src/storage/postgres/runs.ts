@@ -259,14 +259,30 @@ export class PgRuns {
       'runIds' in which
         ? `SELECT id FROM ${t.runs} WHERE job_id = $1 AND status IN ${END} AND id = ANY($2::text[])`
         : `SELECT id FROM ${t.runs} WHERE job_id = $1 AND status IN ${END} ORDER BY finished_at DESC, run_index DESC OFFSET $2`;
-    const rows = await statement<{ id: string }>(
-      this.pool,
-      `WITH v AS (DELETE FROM ${t.runs} WHERE id IN (${victims}) RETURNING id, run_index),
-            s AS (DELETE FROM ${t.steps} WHERE run_id IN (SELECT id FROM v))
-       SELECT id FROM v ORDER BY run_index`,
-      [jobId, 'runIds' in which ? [...which.runIds] : Math.max(0, which.keepLatest)],
-    );
-    return rows.map((r) => r.id);
+    return transaction(this.pool, async (c) => {
+      const { rows } = await c.query<{ id: string }>(
+        `WITH v AS (DELETE FROM ${t.runs} WHERE id IN (${victims}) RETURNING id, run_index),
+              s AS (DELETE FROM ${t.steps} WHERE run_id IN (SELECT id FROM v))
+         SELECT id FROM v ORDER BY run_index`,
+        [jobId, 'runIds' in which ? [...which.runIds] : Math.max(0, which.keepLatest)],
+      );
+      // A batch goes with its last run. The empty, fully written batches are locked first
+      // (a chunk being written holds its batch row, so this waits for it), then deleted in
+      // a new statement, whose snapshot sees every run committed meanwhile: a batch that
+      // got runs stays, and one still being written (written_runs < run_count) is not taken.
+      const empty = `NOT EXISTS (SELECT 1 FROM ${t.runs} r WHERE r.job_id = b.job_id AND r.batch_index = b.batch_index)`;
+      const locked = await c.query<{ batch_index: string }>(
+        `SELECT b.batch_index FROM ${t.batches} b WHERE b.job_id = $1 AND b.written_runs >= b.run_count AND ${empty} FOR UPDATE`,
+        [jobId],
+      );
+      if (locked.rows.length > 0) {
+        await c.query(`DELETE FROM ${t.batches} b WHERE b.job_id = $1 AND b.batch_index = ANY($2::int[]) AND b.written_runs >= b.run_count AND ${empty}`, [
+          jobId,
+          locked.rows.map((r) => r.batch_index),
+        ]);
+      }
+      return rows.map((r) => r.id);
+    });
   }
 
   async #notify(c: PoolClient, events: StorageEvent[]): Promise<void> {

@@ -25,6 +25,7 @@ export function checkBatchInput(input: CreateBatchInput): void {
   if (!Number.isSafeInteger(input.runCount) || input.runCount < 0) {
     throw new StorageError('STORAGE_INVALID_INPUT', `runCount must be a whole number >= 0, got ${String(input.runCount)}`, { path: 'runCount', value: input.runCount });
   }
+  checkLedgerRetention(input.ledgerRetention, 'ledgerRetention');
 }
 
 /** Validates claim input. */
@@ -64,4 +65,17 @@ export function freshRuns(batch: BatchRecord, runs: readonly NewRun[]): NewRun[]
 export function checkRelease(owner: unknown, keep: unknown): void {
   if (typeof owner !== 'string' || owner === '') throw new StorageError('STORAGE_INVALID_INPUT', 'owner must be a non-empty string', { path: 'owner', value: owner });
   if (!Array.isArray(keep) || keep.some((id) => typeof id !== 'string')) throw new StorageError('STORAGE_INVALID_INPUT', 'keep must be an array of run ids', { path: 'keep', value: keep });
+}
+
+/** Validates a ledger retention (of `createBatch` or `recordSkips`) before anything is written. */
+export function checkLedgerRetention(r: unknown, path: string): void {
+  if (r === undefined) return;
+  if (r === null || typeof r !== 'object') throw new StorageError('STORAGE_INVALID_INPUT', 'A ledger retention must be an object', { path, value: r, hint: 'e.g. { maxRecords: 1000 }' });
+  const { maxRecords, maxAgeMs } = r as { maxRecords?: unknown; maxAgeMs?: unknown };
+  if (maxRecords !== undefined && (typeof maxRecords !== 'number' || !Number.isSafeInteger(maxRecords) || maxRecords < 1)) {
+    throw new StorageError('STORAGE_INVALID_INPUT', `maxRecords must be a whole number >= 1, got ${String(maxRecords)}`, { path: `${path}.maxRecords`, value: maxRecords, hint: 'The newest record is always kept' });
+  }
+  if (maxAgeMs !== undefined && (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs < 0)) {
+    throw new StorageError('STORAGE_INVALID_INPUT', `maxAgeMs must be a number >= 0, got ${String(maxAgeMs)}`, { path: `${path}.maxAgeMs`, value: maxAgeMs });
+  }
 }

@@ -3,7 +3,7 @@
  * behave alike (input checks are in `checks.ts`).
  */
 import { isEndState } from '../../status.js';
-import type { CreateBatchInput, JobExpectation, SkipInput } from '../port.js';
+import type { CreateBatchInput, JobExpectation, LedgerRetention, SkipInput } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, OccurrenceRecord } from '../records.js';
 
 /** A copy of `job` with `patch` applied, `version` bumped and `updatedAt` set. */
@@ -19,11 +19,46 @@ export function updateAllowed(job: JobRecord, patch: JobPatch, expect: JobExpect
   return !(patch.status !== undefined && patch.status !== job.status && isEndState(job.status));
 }
 
-/** The job patch of a new batch: its `scheduleCursor` never moves backwards. */
+/**
+ * Whether `createBatch` may claim the input's occurrence for `job` (its status checked
+ * apart). A schedule occurrence is claimable when it is after the job's `scheduleCursor`
+ * (every occurrence up to the cursor was claimed or skipped: the claim moves the cursor,
+ * see {@link batchPatch}), or when it is the job's `bufferedOccurrence` (the queue
+ * policy's, which starts after the cursor moved past it; the claim consumes it). So the
+ * once-only claim needs no batch row: batches may go with their last run. Manual batches
+ * claim nothing.
+ */
+export function claimable(job: JobRecord, input: CreateBatchInput): boolean {
+  if (input.trigger !== 'schedule') return true;
+  const at = input.occurrenceAt!;
+  return job.scheduleCursor === null || at > job.scheduleCursor || at === job.bufferedOccurrence;
+}
+
+/**
+ * The job patch of a new batch: its `scheduleCursor` never moves backwards, and a schedule
+ * claim moves it to the claimed occurrence at least and consumes the buffered occurrence
+ * when that is the one claimed (the watermark {@link claimable} checks).
+ */
 export function batchPatch(job: JobRecord, input: CreateBatchInput): JobPatch {
   const patch = { ...input.jobPatch };
-  if (patch.scheduleCursor != null && job.scheduleCursor != null) patch.scheduleCursor = Math.max(patch.scheduleCursor, job.scheduleCursor);
+  const cursors = [patch.scheduleCursor, job.scheduleCursor, input.trigger === 'schedule' ? input.occurrenceAt : null].filter((c): c is number => c != null);
+  if (cursors.length > 0 && (patch.scheduleCursor != null || input.trigger === 'schedule')) patch.scheduleCursor = Math.max(...cursors);
+  if (input.trigger === 'schedule' && input.occurrenceAt === job.bufferedOccurrence) patch.bufferedOccurrence = null;
   return patch;
+}
+
+/**
+ * The ledger records to delete after an append under `retention`: by count (all but the
+ * newest `maxRecords`) and by age (`lastAt` older than `now - maxAgeMs`). The newest
+ * record is always kept: a skip extends it, and it carries the ledger's next position.
+ * Takes and resolves positions (`ord`), ascending.
+ */
+export function ledgerVictims(ords: readonly { ord: number; lastAt: number }[], retention: LedgerRetention | undefined, now: number): number[] {
+  if (!retention || ords.length <= 1) return [];
+  const newest = ords[ords.length - 1]!.ord;
+  const floor = retention.maxRecords !== undefined ? newest - retention.maxRecords : -Infinity;
+  const oldest = retention.maxAgeMs !== undefined ? now - retention.maxAgeMs : -Infinity;
+  return ords.filter((r) => r.ord !== newest && (r.ord <= floor || r.lastAt < oldest)).map((r) => r.ord);
 }
 
 /** What a new batch records it runs: the caller's grid and selection, else the job's. */

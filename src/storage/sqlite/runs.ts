@@ -285,6 +285,11 @@ export class SqliteRuns {
         dropSteps.run(id);
         dropRun.run(id);
       }
+      // A batch goes with its last run; one still being written stays (its writer resumes it).
+      db.stmt(
+        `DELETE FROM pj_batches WHERE job_id = ? AND written_runs >= run_count
+         AND NOT EXISTS (SELECT 1 FROM pj_runs r WHERE r.job_id = pj_batches.job_id AND r.batch_index = pj_batches.batch_index)`,
+      ).run(jobId);
       return victims.map((v) => v.id);
     });
   }

@@ -7,11 +7,11 @@ import { OptionsError, StorageError } from '../../errors.js';
 import type { JobStatus } from '../../status.js';
 import { jobCursor, parseIndexCursor, parseJobCursor } from '../shared/cursors.js';
 import type {
-  CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage,
+  CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, LedgerRetention, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkBatchInput } from '../shared/checks.js';
-import { applyJobPatch, batchGrid, batchPatch, skipChange, updateAllowed } from '../shared/rules.js';
+import { checkBatchInput, checkLedgerRetention } from '../shared/checks.js';
+import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
 import { Db, sqliteError } from './db.js';
@@ -176,7 +176,8 @@ export class SqliteStorage implements Storage {
     return this.#run((db) =>
       db.write(() => {
         const job = readJob(db, input.jobId);
-        if (!job || !input.expectStatus.includes(job.status)) return undefined;
+        if (!job || !input.expectStatus.includes(job.status) || !claimable(job, input)) return undefined;
+        // The cursor rule above is the claim; the unique batch row is a second guard while it lasts.
         if (input.trigger === 'schedule' && db.stmt("SELECT 1 FROM pj_batches WHERE job_id = ? AND occurrence_at = ? AND trigger = 'schedule'").get(job.id, input.occurrenceAt)) return undefined;
         const batch: BatchRecord = {
           jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
@@ -189,6 +190,7 @@ export class SqliteStorage implements Storage {
         writeJob(db, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });
         if (input.occurrenceAt !== null) {
           appendLedger(db, { jobId: job.id, action: 'started', reason: null, at: input.occurrenceAt, lastAt: input.occurrenceAt, count: 1, batchIndex: batch.batchIndex });
+          pruneLedger(db, job.id, input.ledgerRetention, input.now);
         }
         return batch;
       }),
@@ -219,7 +221,8 @@ export class SqliteStorage implements Storage {
     );
   }
 
-  async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }): Promise<boolean> {
+  async recordSkips(jobId: string, skips: readonly SkipInput[], advance?: { scheduleCursor: number; expectVersion: number; now: number }, retention?: LedgerPrune): Promise<boolean> {
+    checkLedgerRetention(retention, 'retention');
     return this.#run((db) =>
       db.write(() => {
         const job = readJob(db, jobId);
@@ -234,6 +237,7 @@ export class SqliteStorage implements Storage {
           if ('extend' in change) db.stmt('UPDATE pj_ledger SET last_at = ?, count = ? WHERE job_id = ? AND ord = ?').run(change.extend.lastAt, change.extend.count, jobId, lastRow!.ord);
           else appendLedger(db, change.append);
         }
+        if (retention) pruneLedger(db, jobId, retention, retention.now);
         return true;
       }),
     );
@@ -329,6 +333,18 @@ function appendLedger(db: Db, r: OccurrenceRecord): void {
     `INSERT INTO pj_ledger (job_id, ord, action, reason, at, last_at, count, batch_index)
      VALUES (?, (SELECT coalesce(max(ord), -1) + 1 FROM pj_ledger WHERE job_id = ?), ?, ?, ?, ?, ?, ?)`,
   ).run(r.jobId, r.jobId, r.action, r.reason, r.at, r.lastAt, r.count, r.batchIndex);
+}
+
+/**
+ * Prunes a job's ledger under `retention` (the rule of `ledgerVictims`, in SQL): by count
+ * through the position range, by age through `last_at`; the newest record always stays.
+ */
+function pruneLedger(db: Db, jobId: string, retention: LedgerRetention | undefined, now: number): void {
+  if (!retention || (retention.maxRecords === undefined && retention.maxAgeMs === undefined)) return;
+  db.stmt(
+    `DELETE FROM pj_ledger WHERE job_id = ? AND ord < (SELECT max(ord) FROM pj_ledger WHERE job_id = ?)
+     AND (ord <= (SELECT max(ord) FROM pj_ledger WHERE job_id = ?) - ? OR last_at < ?)`,
+  ).run(jobId, jobId, jobId, retention.maxRecords ?? null, retention.maxAgeMs === undefined ? null : now - retention.maxAgeMs);
 }
 
 function twice<T>(v: T): [T, T] {
