@@ -73,7 +73,8 @@ function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> 
     },
     {
       // Typed records: the queue policy's buffered occurrence leaves the user's options for a
-      // column of its own, and a batch records the grid and selection it runs. A version-2
+      // column of its own, and a batch records the grid and selection it runs; and a claim
+      // that never walks the backlog of a job at its limit. A version-2
       // batch gets its job's grid and selection of now: the best record there is of it.
       version: 3,
       sql: `
@@ -82,6 +83,11 @@ function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> 
           WHERE options::jsonb ? 'bufferedOccurrence';
         ALTER TABLE ${t.batches} ADD COLUMN grid TEXT NOT NULL DEFAULT 'null', ADD COLUMN selection TEXT NOT NULL DEFAULT 'null';
         UPDATE ${t.batches} b SET grid = j.grid, selection = j.selection FROM ${t.jobs} j WHERE j.id = b.job_id;
+        -- Each job's pending runs in run order: a claim takes the head of each job with room
+        -- instead of walking the backlog of a job at its limit (see claim-sql.ts), which
+        -- replaces the version-2 function.
+        CREATE INDEX runs_job_pending ON ${t.runs} (job_id, seq) WHERE status = 'PENDING';
+        ${claimFunctionSql(t)}
       `,
     },
   ];
