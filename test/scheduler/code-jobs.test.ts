@@ -8,6 +8,7 @@ import { FunctionStepExecutor, MemoryLogStore, RunExecutor, type FunctionStepCon
 import { JobScheduler, type JobSpec } from '../../src/scheduler/index.js';
 import { SnapshotStore } from '../../src/snapshot/index.js';
 import { MemoryStorage } from '../../src/storage/memory/index.js';
+import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import type { Storage } from '../../src/storage/port.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { gate } from './harness.js';
@@ -163,5 +164,130 @@ describe('jobs defined in code, without a project directory', () => {
     expect(err).toBeInstanceOf(PipelineError);
     expect(err).toMatchObject({ code: 'PIPELINE_DUPLICATE_STEP' });
     expect((await s.scheduler.listJobs()).items).toEqual([]);
+  });
+});
+
+describe('what a step knows', () => {
+  /** What each step saw of its occurrence, in the context and in its variables. */
+  function recorder() {
+    const seen: Array<{ step: string; occurrence: FunctionStepContext['occurrence']; env: Record<string, string | undefined> }> = [];
+    const fn: StepFunction = (c) => {
+      const e = c.env;
+      seen.push({
+        step: c.step.uuid,
+        occurrence: c.occurrence,
+        env: {
+          at: e.PIPELINE_JOBS_SCHEDULED_AT,
+          tz: e.PIPELINE_JOBS_SCHEDULE_TZ,
+          trigger: e.PIPELINE_JOBS_TRIGGER,
+          batch: e.PIPELINE_JOBS_BATCH_INDEX,
+          run: e.PIPELINE_JOBS_RUN_INDEX,
+        },
+      });
+    };
+    return { seen, fn };
+  }
+  const one = definePipeline({ name: 'one', steps: [{ uuid: 'only' }] });
+
+  it('a cron occurrence: its scheduled instant (not the late start), the zone, schedule / catch-up, batch and run index', async () => {
+    const r = recorder();
+    const s = await setup({ only: r.fn });
+    const job = await s.scheduler.createJob({
+      name: 'nightly',
+      pipeline: one,
+      schedule: { type: 'cron', cron: '0 2 * * *', timezone: 'Europe/Berlin', lateness: 5 * MIN, missed: 'latest' },
+    });
+    // 02:00 Berlin is 01:00 UTC; the clock jumps past it by 3 minutes (late, within lateness).
+    await s.clock.advance(64 * MIN);
+    await s.scheduler.onIdle();
+    // The process is away two days and half an hour: the missed occurrences are caught up
+    // (the latest one, 34 minutes late).
+    await s.scheduler.stop();
+    await s.clock.advance(2 * 24 * 60 * MIN + 30 * MIN);
+    const again = new JobScheduler({ storage: s.storage, snapshots: s.snapshots, executor: s.executor, clock: s.clock });
+    cleanups.push(() => again.stop({ mode: 'cancel' }));
+    await again.start();
+    await again.onIdle();
+    await again.triggerJob(job.id);
+    const triggeredAt = s.clock.now();
+    await again.onIdle();
+    expect(r.seen).toEqual([
+      {
+        step: 'only',
+        occurrence: { scheduledAt: Date.parse('2026-03-01T01:00:00Z'), timezone: 'Europe/Berlin', trigger: 'schedule', batchIndex: 0, runIndex: 0 },
+        env: { at: '2026-03-01T01:00:00.000Z', tz: 'Europe/Berlin', trigger: 'schedule', batch: '0', run: '0' },
+      },
+      {
+        step: 'only',
+        occurrence: { scheduledAt: Date.parse('2026-03-03T01:00:00Z'), timezone: 'Europe/Berlin', trigger: 'catch-up', batchIndex: 1, runIndex: 1 },
+        env: { at: '2026-03-03T01:00:00.000Z', tz: 'Europe/Berlin', trigger: 'catch-up', batch: '1', run: '1' },
+      },
+      {
+        step: 'only',
+        occurrence: { scheduledAt: triggeredAt, timezone: 'Europe/Berlin', trigger: 'manual', batchIndex: 2, runIndex: 2 },
+        env: { at: new Date(triggeredAt).toISOString(), tz: 'Europe/Berlin', trigger: 'manual', batch: '2', run: '2' },
+      },
+    ]);
+  });
+
+  it('one-off schedules: now and at, in UTC; run indices count over the grid', async () => {
+    const r = recorder();
+    const s = await setup({ only: r.fn });
+    const grid = { from: 'spec' as const, spec: { pipeline_parameters: { n: [1, 2] } } };
+    const p = definePipeline({ name: 'one', parameters: { n: 0 }, steps: [{ uuid: 'only' }] });
+    const now = await s.scheduler.createJob({ name: 'now', pipeline: p, parameters: grid });
+    await s.scheduler.waitForJob(now.id);
+    const at = await s.scheduler.createJob({ name: 'at', pipeline: p, schedule: { type: 'at', at: '2026-03-01T06:30:00Z' } });
+    await s.clock.advance(7 * 60 * MIN);
+    await s.scheduler.waitForJob(at.id);
+    expect(r.seen.map((x) => x.env)).toEqual([
+      { at: '2026-03-01T00:00:00.000Z', tz: 'UTC', trigger: 'now', batch: '0', run: expect.stringMatching(/^[01]$/) },
+      { at: '2026-03-01T00:00:00.000Z', tz: 'UTC', trigger: 'now', batch: '0', run: expect.stringMatching(/^[01]$/) },
+      { at: '2026-03-01T06:30:00.000Z', tz: 'UTC', trigger: 'at', batch: '0', run: '0' },
+    ]);
+    expect(new Set(r.seen.slice(0, 2).map((x) => x.env.run))).toEqual(new Set(['0', '1']));
+  });
+});
+
+describe('a job defined in code, kept in SQLite', () => {
+  it('survives a reload: its function steps are found by name in the FunctionStepExecutor of the process that runs them', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'pj-codejobs-sqlite-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    const file = path.join(root, 'jobs.sqlite');
+    const clock = new FakeClock('2026-03-01T00:00:00Z');
+    const processWith = async (functions: Record<string, StepFunction>) => {
+      const storage = new SqliteStorage({ path: file, clock });
+      const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions }), logStore: new MemoryLogStore(), workRoot: path.join(root, 'runs'), clock });
+      const scheduler = new JobScheduler({ storage, snapshots: new SnapshotStore({ root: path.join(root, 'snapshots'), clock }), executor, clock });
+      await scheduler.start();
+      const close = async (): Promise<void> => {
+        await scheduler.stop({ mode: 'cancel' });
+        await storage.close();
+      };
+      cleanups.push(close);
+      return { scheduler, close };
+    };
+    const first = await processWith({});
+    const created = await first.scheduler.createJob({ name: 'kept', pipeline, draft: true, parameters: { from: 'spec', spec: { extract: { rows: [5] } } } });
+    await first.close();
+
+    // A process that lacks the functions: the steps fail with a clear typed error.
+    const lacking = await processWith({});
+    const reloaded = (await lacking.scheduler.getJob(created.id))!;
+    expect(reloaded).toMatchObject({ snapshotId: null, gridSize: 1, pipeline: { name: 'etl', path: '', steps: [{ uuid: 'extract', file_path: '' }, { uuid: 'load' }] } });
+    expect(reloaded.pipeline).toEqual(created.pipeline);
+    await lacking.scheduler.confirmJob(created.id);
+    expect((await lacking.scheduler.waitForJob(created.id)).status).toBe('FAILURE');
+    const failed = (await lacking.scheduler.listRuns(created.id)).items[0]!;
+    expect(failed.error).toMatchObject({ code: 'RUN_STEP_FAILED' });
+    expect(failed.error!.message).toContain('STEP_FUNCTION_MISSING');
+    await lacking.close();
+
+    // One that has them runs the same record.
+    const seen: unknown[] = [];
+    const full = await processWith({ extract: (c) => void seen.push(c.parameters), load: () => undefined });
+    const again = await full.scheduler.duplicateJob(created.id, { draft: false });
+    expect((await full.scheduler.waitForJob(again.id)).status).toBe('SUCCESS');
+    expect(seen).toEqual([{ rows: 5 }]);
   });
 });
