@@ -291,3 +291,22 @@ describe('a job defined in code, kept in SQLite', () => {
     expect(seen).toEqual([{ rows: 5 }]);
   });
 });
+
+describe('a scheduler without a snapshot store', () => {
+  it('runs jobs defined in code, and refuses a job with a project directory with a typed error, changing nothing', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'pj-codejobs-nosnap-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    const clock = new FakeClock('2026-03-01T00:00:00Z');
+    const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { extract: () => undefined, load: () => undefined } }), logStore: new MemoryLogStore(), workRoot: path.join(root, 'runs'), clock });
+    const scheduler = new JobScheduler({ storage: new MemoryStorage({ clock }), executor, clock });
+    await scheduler.start();
+    cleanups.push(() => scheduler.stop({ mode: 'cancel' }));
+    const job = await scheduler.createJob({ name: 'in code', pipeline });
+    expect((await scheduler.waitForJob(job.id)).status).toBe('SUCCESS');
+    const err = await scheduler.createJob({ name: 'project', pipeline, projectDir: root }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'OptionsError', code: 'OPTIONS_MISSING', path: 'snapshots' });
+    expect((await scheduler.listJobs()).items.map((j) => j.id)).toEqual([job.id]);
+    await scheduler.deleteJob(job.id);
+    expect(tree(root)).toEqual([]);
+  });
+});
