@@ -115,7 +115,7 @@ async function executorAlone(job: Job, snapshots: SnapshotStore, root: string, r
   const [q, t0] = [new PQueue({ concurrency: CONCURRENCY }), performance.now()];
   for (let i = 0; i < runs; i++) {
     void q.add(async () => {
-      const r = await executor.execute({ runId: `alone-${setups}-${i}`, projectId: 'bench', pipeline: job.pipeline, parameters: grid.at(i), source: { snapshots, snapshotId: job.snapshotId } });
+      const r = await executor.execute({ runId: `alone-${setups}-${i}`, projectId: 'bench', pipeline: job.pipeline, parameters: grid.at(i), source: { snapshots, snapshotId: job.snapshotId! } });
       if (r.status !== 'SUCCESS') progress(`RunExecutor alone: a run ended ${r.status}`);
     });
   }
