@@ -257,6 +257,7 @@ export {
   type SkipInput,
   type BatchRecord,
   type BatchTrigger,
+  type BatchTriggerKind,
   type ErrorInfo,
   type Json,
   type JobCounters,
@@ -269,3 +270,6 @@ export {
   type RunRecord,
   type StepStateRecord,
 } from './storage/index.js';
+
+// Jobs defined in code and what a step knows (issue 10; names to be re-decided with the API surface).
+export type { RunOccurrence, RunTrigger } from './run/request.js';

@@ -16,6 +16,7 @@ export type {
 export type {
   BatchRecord,
   BatchTrigger,
+  BatchTriggerKind,
   ErrorInfo,
   Json,
   JobCounters,
