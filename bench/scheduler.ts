@@ -7,9 +7,11 @@
  * 2. Scale: 10,000 cron jobs: creation time, heap and RSS after GC, CPU while idle.
  * 3. Precision on the real clock: 1 job, then 1,000 jobs, due at the same second; lateness
  *    of the first and last run start.
+ * 4. Code-defined jobs (issue 10): one-step runs of a job defined in code (no projectDir: no
+ *    snapshot, no working copy) on MemoryStorage, beside raw p-queue in the same run.
  * Imports the built package as users do (`npx tsup` first). Run `npm run bench -- scheduler`
  * or `node --expose-gc --import tsx bench/scheduler.ts`. Env: BENCH_DISPATCH_RUNS (default
- * 100000); BENCH_ONLY=dispatch,scale,precision; BENCH_PROFILE_OUT=<file.cpuprofile> keeps
+ * 100000); BENCH_CODE_RUNS (default 20000); BENCH_ONLY=dispatch,scale,precision,code; BENCH_PROFILE_OUT=<file.cpuprofile> keeps
  * the dispatch profile. Prints markdown, never asserts; files under os.tmpdir(), removed.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,10 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
-import { FunctionStepExecutor, JobScheduler, MemoryLogStore, MemoryStorage, ParameterGrid, RunExecutor, SnapshotStore, type Job, type JobSpec, type StepFunction } from 'pipeline-jobs';
+import { FunctionStepExecutor, JobScheduler, MemoryLogStore, MemoryStorage, ParameterGrid, RunExecutor, SnapshotStore, definePipeline, type Job, type JobSpec, type StepFunction } from 'pipeline-jobs';
 
 const DISPATCH_RUNS = Number(process.env.BENCH_DISPATCH_RUNS ?? 100_000);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'dispatch,scale,precision').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'dispatch,scale,precision,code').split(','));
+const CODE_RUNS = Number(process.env.BENCH_CODE_RUNS ?? 20_000);
 const CONCURRENCY = 10; // scheduler and p-queue alike (BENCHMARKING.md's p-queue figure uses 10)
 const IN_FLIGHT = 4; // createJob calls at once
 // Dispatch: p-queue repetitions; RunExecutor alone vs scheduler (interleaved pairs); profile; grid shapes.
@@ -115,7 +118,7 @@ async function executorAlone(job: Job, snapshots: SnapshotStore, root: string, r
   const [q, t0] = [new PQueue({ concurrency: CONCURRENCY }), performance.now()];
   for (let i = 0; i < runs; i++) {
     void q.add(async () => {
-      const r = await executor.execute({ runId: `alone-${setups}-${i}`, projectId: 'bench', pipeline: job.pipeline, parameters: grid.at(i), source: { snapshots, snapshotId: job.snapshotId } });
+      const r = await executor.execute({ runId: `alone-${setups}-${i}`, projectId: 'bench', pipeline: job.pipeline, parameters: grid.at(i), source: { snapshots, snapshotId: job.snapshotId! } });
       if (r.status !== 'SUCCESS') progress(`RunExecutor alone: a run ended ${r.status}`);
     });
   }
@@ -386,6 +389,59 @@ async function precisionPart(): Promise<string> {
   ].join('\n');
 }
 
+// 4. Code-defined jobs
+const codePipeline = definePipeline({ name: 'bench-code', parameters: { p0: 0, p1: 0, p2: 0, p3: 0, p4: 0 }, steps: [{ uuid: 'a' }] });
+
+/** One code-defined job of `runs` runs (draft, then timed confirm -> job finished), on a scheduler without a snapshot store. */
+async function codeDispatch(runs: number): Promise<{ rate: number; ok: boolean; status: string }> {
+  const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: noop } }), logStore: new MemoryLogStore(), workRoot: path.join(tmp, `code${setups++}`) });
+  const scheduler = new JobScheduler({ storage: new MemoryStorage(), executor, concurrency: CONCURRENCY });
+  scheduler.on('scheduler:error', ({ error, during }) => progress(`scheduler error during ${during}: ${String(error)}`));
+  await scheduler.start();
+  try {
+    const job = await scheduler.createJob({ name: 'code', pipeline: codePipeline, parameters: { from: 'spec', spec: squareSpec }, selection: { ranges: [[0, runs]] }, draft: true });
+    const [t0, ended] = [performance.now(), scheduler.waitForJob(job.id)];
+    await scheduler.confirmJob(job.id);
+    const done = await ended;
+    const ms = performance.now() - t0;
+    return { rate: runs / (ms / 1000), ok: done.counters.SUCCESS === runs, status: `${done.status} ${JSON.stringify(done.counters)}` };
+  } finally {
+    await scheduler.stop();
+  }
+}
+
+async function codePart(): Promise<string> {
+  const loadBefore = load();
+  progress(`code-defined: warm-up, then 3 x (p-queue, scheduler) interleaved, ${fmt(CODE_RUNS)} runs each`);
+  await pqueue(CODE_RUNS, Infinity);
+  await codeDispatch(Math.min(CODE_RUNS, 2_000));
+  const [pq, fed, sched]: [number[], number[], number[]] = [[], [], []];
+  let bad = '';
+  for (let i = 0; i < 3; i++) {
+    pq.push(await pqueue(CODE_RUNS, Infinity));
+    fed.push(await pqueue(CODE_RUNS, 1_000));
+    const d = await codeDispatch(CODE_RUNS);
+    if (!d.ok) bad = d.status;
+    sched.push(d.rate);
+    gc?.();
+  }
+  const rate = median(sched);
+  const ratio = (xs: number[]): string => fmt(rate / median(xs), 4);
+  const goal = (xs: number[]): string => (rate >= median(xs) / 4 ? 'met' : `missed (${fmt(median(xs) / rate)}x slower)`);
+  return [
+    '### 4. Code-defined jobs',
+    '',
+    `${fmt(CODE_RUNS)} one-step runs (no-op function step) of one job defined in code (\`definePipeline\`, no projectDir: no snapshot, no working copy), MemoryStorage, concurrency ${CONCURRENCY}; medians of 3 interleaved repetitions. ` +
+      `${os.cpus().length} CPUs shared with other work; load average (1/5/15 min) before ${loadBefore}, after ${load()}.${bad ? ` **Not all succeeded: ${bad}**` : ''}`,
+    '',
+    table(['what', 'runs/s (median)', 'range', 'scheduler / this', 'goal: scheduler >= 1/4 of this'], [
+      ['**JobScheduler**, code-defined job: confirm -> job finished', `**${fmt(rate)}**`, range(sched), '1', ''],
+      ['raw p-queue, no-op tasks, all queued up front', fmt(median(pq)), range(pq), ratio(pq), goal(pq)],
+      ['raw p-queue, no-op tasks, producer keeps <= 1,000 queued', fmt(median(fed)), range(fed), ratio(fed), goal(fed)],
+    ]),
+  ].join('\n');
+}
+
 const t0 = performance.now();
 try {
   console.log(`Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average at start ${load()}\n`);
@@ -394,6 +450,8 @@ try {
   if (ONLY.has('scale')) console.log(`${await scalePart()}\n`);
   gc?.();
   if (ONLY.has('precision')) console.log(`${await precisionPart()}\n`);
+  gc?.();
+  if (ONLY.has('code')) console.log(`${await codePart()}\n`);
   console.log(`(total ${fmt((performance.now() - t0) / 1000, 1)} s)`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -85,6 +85,8 @@ export const OptionsErrorCode = {
   /** A step's file is not in the snapshot. */
   JOB_STEP_FILE_NOT_FOUND: 'JOB_STEP_FILE_NOT_FOUND',
   JOB_PROJECT_NOT_FOUND: 'JOB_PROJECT_NOT_FOUND',
+  /** A job defined in code has no project directory, but a step or the parameters name a file. */
+  JOB_NO_PROJECT: 'JOB_NO_PROJECT',
   ENVIRONMENT_INVALID: 'ENVIRONMENT_INVALID',
   ENVIRONMENT_UNKNOWN: 'ENVIRONMENT_UNKNOWN',
   ENVIRONMENT_INTERPRETER_MISSING: 'ENVIRONMENT_INTERPRETER_MISSING',

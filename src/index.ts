@@ -69,7 +69,8 @@ export {
 
 // What the scheduler's listings return (besides Job and Run)
 export type { BatchRecord, OccurrenceRecord, Page } from './storage/index.js';
-export type { LedgerRetention } from './storage/index.js';
+export type { BatchTriggerKind, LedgerRetention } from './storage/index.js';
+export type { RunOccurrence, RunTrigger } from './run/request.js';
 
 // Statuses and policies (each a const object and a type of the same name)
 export { JobStatus } from './status.js';

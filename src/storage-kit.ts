@@ -25,6 +25,7 @@ export type {
 export type {
   BatchRecord,
   BatchTrigger,
+  BatchTriggerKind,
   ErrorInfo,
   Json,
   JobCounters,

@@ -11,7 +11,7 @@ interface RunEventBase {
 
 /** The events of a {@link RunExecutor}, one payload object each. Times are clock ms. */
 export interface RunExecutorEvents {
-  'run:started': RunEventBase & { readonly pipelineUuid: string; readonly startedAt: number; readonly workingCopy: string };
+  'run:started': RunEventBase & { readonly pipelineUuid: string; readonly startedAt: number; /** `''` for a run without a working copy. */ readonly workingCopy: string };
   'run:finished': RunEventBase & {
     readonly status: RunStatus;
     readonly startedAt: number;

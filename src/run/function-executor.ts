@@ -1,6 +1,7 @@
 import { format } from 'node:util';
 import { ExecutionError, OptionsError, joinPath } from '../errors.js';
 import type { Pipeline, PipelineStep } from '../pipeline/model.js';
+import type { RunOccurrence } from './request.js';
 import { isStopped } from './context-internals.js';
 import { StepErrorCode } from './result.js';
 import type { LogWriter, StepContext, StepExecutor, StepInvocation, StepOutcome } from './step-executor.js';
@@ -19,10 +20,17 @@ export interface FunctionStepContext {
   readonly parameters: Readonly<Record<string, unknown>>;
   /** The pipeline's effective parameters in this run. */
   readonly pipelineParameters: Readonly<Record<string, unknown>>;
+  /**
+   * What the run stands for, for runs of a job: `scheduledAt` (clock ms; the ISO form is
+   * `env.PIPELINE_JOBS_SCHEDULED_AT`), `timezone`, `trigger`, `batchIndex`, `runIndex`.
+   * Absent for a run executed directly without one.
+   */
+  readonly occurrence?: RunOccurrence;
   /** The variables a process step would see (the host's `process.env` is not changed). */
   readonly env: Readonly<Record<string, string>>;
-  /** The step file's folder in the working copy (the working copy for steps without a file). */
+  /** The step file's folder in the working copy (the working copy for steps without a file); `''` when the run has no working copy. */
   readonly cwd: string;
+  /** The run's working copy; `''` when it has none (a job without a project directory). */
   readonly workDir: string;
   readonly artifactsDir: string;
   readonly stdout: LogWriter;
@@ -102,6 +110,7 @@ export class FunctionStepExecutor implements StepExecutor {
       log: (...args: unknown[]) => stdout.write(`${format(...args)}\n`),
     };
     if (invocation.jobId !== undefined) (fnContext as { jobId?: string }).jobId = invocation.jobId;
+    if (invocation.occurrence !== undefined) (fnContext as { occurrence?: RunOccurrence }).occurrence = invocation.occurrence;
     const result = fn(fnContext);
     if (!isPromiseLike(result)) return {};
     await abandonAfterGrace(Promise.resolve(result), context);

@@ -1,7 +1,7 @@
 /** Running one pipeline run: RunExecutor, the StepExecutor and LogStore ports, the shipped adapters. */
 export { RunExecutor, type ExecuteOptions, type PurgeOptions, type Leftovers } from './run-executor.js';
 export { endRunProcesses, listRunProcesses, type RunProcesses, type EndRunProcessesOptions } from './run-processes.js';
-export type { RunRequest } from './request.js';
+export type { RunOccurrence, RunRequest, RunTrigger } from './request.js';
 export type { RunExecutorOptions, RunOverrides, RetryPolicy, StepOverrides } from './options.js';
 export { RunStatus, StepStatus, FailurePolicy, LogOverflowPolicy, LogErrorPolicy, KeepWorkingCopy } from './status.js';
 export {

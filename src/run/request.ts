@@ -8,6 +8,25 @@ import type { RunOverrides } from './options.js';
 import { validateJobEnv } from './step-environment.js';
 import type { RunSource } from './workspace.js';
 
+/** How a run came to be, as its steps see it (see docs/running.md, "What a step knows"). */
+export type RunTrigger = 'schedule' | 'now' | 'at' | 'manual' | 'catch-up';
+
+/** What a run stands for: given to each step as variables and in the function-step context. */
+export interface RunOccurrence {
+  /**
+   * The instant the run stands for (clock ms): the schedule occurrence it is for (Airflow's
+   * logical date); for a manual trigger, the instant of the trigger.
+   */
+  readonly scheduledAt: number;
+  /** The IANA zone the schedule is read in (`UTC` for a one-off schedule and a manual trigger of one). */
+  readonly timezone: string;
+  readonly trigger: RunTrigger;
+  /** The batch's index within its job (0 for the first). */
+  readonly batchIndex: number;
+  /** The run's index within its job, over all batches (0 for the first). */
+  readonly runIndex: number;
+}
+
 /** One pipeline run to execute. */
 export interface RunRequest {
   /** Unique per run; names the working copy, the artifacts and the logs. */
@@ -24,8 +43,16 @@ export interface RunRequest {
   readonly pipeline: Pipeline;
   /** The run's effective parameter values (`ParameterGrid.at(i)`); steps left out keep their defaults. */
   readonly parameters: RunParameters;
-  /** The project files: a snapshot (`{ snapshots, snapshotId }`) or a directory copied as it is (`{ directory }`). */
-  readonly source: RunSource;
+  /**
+   * The project files: a snapshot (`{ snapshots, snapshotId }`) or a directory copied as it
+   * is (`{ directory }`). Absent: the run has no working copy and touches no disk for its
+   * files (a pipeline defined in code whose steps are functions); a step that names a file
+   * then fails with `STEP_NO_WORKING_COPY`.
+   * @default undefined (no working copy)
+   */
+  readonly source?: RunSource;
+  /** What the run stands for (scheduled instant, trigger, batch and run index): given to every step. @default undefined */
+  readonly occurrence?: RunOccurrence;
   /** The job's environment variables, already merged (project < pipeline < job). @default {} */
   readonly env?: Readonly<Record<string, string>>;
   /** The pinned environments, by environment id. @default {} */
@@ -65,7 +92,8 @@ export async function validateRequest(request: RunRequest): Promise<RunRequest> 
       throw invalid('Every pinned environment must be a PinnedEnvironment', joinPath('environments', id), env);
     }
   }
-  return { ...request, source: await validateSource(source) };
+  if (request.occurrence !== undefined) validateOccurrence(request.occurrence);
+  return source === undefined ? request : { ...request, source: await validateSource(source) };
 }
 
 /**
@@ -146,6 +174,18 @@ async function validateSource(source: RunSource): Promise<RunSource> {
   }
   if (!isDir) throw invalid('source.directory is not a directory', 'source.directory', source.directory);
   return { directory };
+}
+
+const TRIGGERS: ReadonlySet<string> = new Set(['schedule', 'now', 'at', 'manual', 'catch-up']);
+
+function validateOccurrence(o: RunOccurrence): void {
+  if (o === null || typeof o !== 'object') throw invalid('occurrence must be an object when given', 'occurrence', o);
+  if (!Number.isSafeInteger(o.scheduledAt) || Number.isNaN(new Date(o.scheduledAt).getTime())) throw invalid('occurrence.scheduledAt must be clock ms', 'occurrence.scheduledAt', o.scheduledAt);
+  if (typeof o.timezone !== 'string' || o.timezone === '') throw invalid('occurrence.timezone must be a zone name', 'occurrence.timezone', o.timezone);
+  if (!TRIGGERS.has(o.trigger)) throw invalid(`occurrence.trigger must be one of ${[...TRIGGERS].join(', ')}`, 'occurrence.trigger', o.trigger);
+  for (const k of ['batchIndex', 'runIndex'] as const) {
+    if (!Number.isSafeInteger(o[k]) || o[k] < 0) throw invalid(`occurrence.${k} must be a non-negative integer`, `occurrence.${k}`, o[k]);
+  }
 }
 
 function invalid(message: string, at: string, value: unknown): ExecutionError {

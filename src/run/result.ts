@@ -18,6 +18,8 @@ export const StepErrorCode = {
   NO_FILE: 'STEP_NO_FILE',
   /** The step's file is not in the working copy. */
   FILE_MISSING: 'STEP_FILE_MISSING',
+  /** The step names a file but the run has no working copy (a job without a project directory). */
+  NO_WORKING_COPY: 'STEP_NO_WORKING_COPY',
   /** The step's file resolves outside the working copy. */
   FILE_OUTSIDE_PROJECT: 'STEP_FILE_OUTSIDE_PROJECT',
   /** No interpreter is mapped to the step file's extension. */

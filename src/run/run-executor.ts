@@ -186,7 +186,7 @@ export class RunExecutor {
       settings,
       options: this.#options,
       events: this.#events,
-      ws: workspacePaths(this.#options.workRoot, this.#options.artifactsRoot, request.runId, pipeline),
+      ws: workspacePaths(this.#options.workRoot, this.#options.artifactsRoot, request.runId, pipeline, request.source !== undefined),
       runEnv: {},
       base: { runId: request.runId, ...(request.jobId === undefined ? {} : { jobId: request.jobId }), projectId: request.projectId },
       parallelism,
@@ -221,7 +221,8 @@ export class RunExecutor {
     let materialized = false;
     try {
       if (!ctx.stopReason) {
-        await materializeWorkspace(ws, request.source, request.pipeline, request.parameters, ctx.stop.signal, logger);
+        // Without a source there is no working copy: nothing of the run touches the disk here.
+        if (request.source) await materializeWorkspace(ws, request.source, request.pipeline, request.parameters, ctx.stop.signal, logger);
         materialized = true;
         ctx.runEnv = buildRunEnvironment({
           hostEnv: this.#options.hostEnv,
@@ -234,6 +235,7 @@ export class RunExecutor {
           pipelineUuid: request.pipeline.uuid,
           pipelineFile: ws.pipelineFile,
           pipelineParameters: request.parameters.pipeline,
+          ...(request.occurrence === undefined ? {} : { occurrence: request.occurrence }),
         });
         await runDag(ctx, states);
       }
@@ -252,9 +254,10 @@ export class RunExecutor {
     if (!materialized) abortAll(ctx, states, workspaceError);
     await this.#closeUnstartedLogs(ctx, states);
     const status = runStatus(ctx, workspaceError);
-    const outputs = await this.#keepFiles(ctx, materialized);
-    const keep = settings.keepWorkingCopy === KeepWorkingCopy.ALWAYS || (settings.keepWorkingCopy === KeepWorkingCopy.ON_FAILURE && status !== RunStatus.SUCCESS);
-    if (!keep) await removeWorkingCopy(ws);
+    const hasCopy = ws.root !== '';
+    const outputs = await this.#keepFiles(ctx, materialized && hasCopy);
+    const keep = hasCopy && (settings.keepWorkingCopy === KeepWorkingCopy.ALWAYS || (settings.keepWorkingCopy === KeepWorkingCopy.ON_FAILURE && status !== RunStatus.SUCCESS));
+    if (!keep && hasCopy) await removeWorkingCopy(ws);
     const finishedAt = clock.now();
     const error = runError(ctx, status, workspaceError);
     const result: RunResult = {

@@ -1,4 +1,5 @@
 import { ExecutionError, joinPath } from '../errors.js';
+import type { RunOccurrence } from './request.js';
 
 /**
  * The environment variables a step sees (README, "What a step sees"): from the host only
@@ -22,6 +23,16 @@ export const StepEnvVar = {
   STEP_PARAMETERS: 'PIPELINE_JOBS_STEP_PARAMETERS',
   /** The pipeline's effective parameters as JSON. */
   PIPELINE_PARAMETERS: 'PIPELINE_JOBS_PIPELINE_PARAMETERS',
+  /** The instant the run stands for, ISO 8601 UTC (`2026-03-01T02:00:00.000Z`): its schedule occurrence, or the manual trigger's instant. */
+  SCHEDULED_AT: 'PIPELINE_JOBS_SCHEDULED_AT',
+  /** The zone the schedule is read in (`Europe/Berlin`; `UTC` for one-off schedules). */
+  SCHEDULE_TZ: 'PIPELINE_JOBS_SCHEDULE_TZ',
+  /** How the run came to be: `schedule`, `now`, `at`, `manual` or `catch-up` (a missed occurrence run late). */
+  TRIGGER: 'PIPELINE_JOBS_TRIGGER',
+  /** The run's batch index in its job (0 for the first). */
+  BATCH_INDEX: 'PIPELINE_JOBS_BATCH_INDEX',
+  /** The run's index in its job, over all batches (0 for the first). */
+  RUN_INDEX: 'PIPELINE_JOBS_RUN_INDEX',
   /** Set by process executors: a random value per attempt that marks all of its processes. */
   STEP_TOKEN: 'PIPELINE_JOBS_STEP_TOKEN',
 } as const;
@@ -75,9 +86,11 @@ export interface RunEnvironmentInput {
   jobId?: string;
   projectId: string;
   pipelineUuid: string;
-  /** The run's copy of the pipeline file (absolute). */
+  /** The run's copy of the pipeline file (absolute); `''` without a working copy (then `ORCHEST_PIPELINE_PATH` is not set). */
   pipelineFile: string;
   pipelineParameters: Readonly<Record<string, unknown>>;
+  /** What the run stands for (runs of a job); absent: none of its variables are set. */
+  occurrence?: RunOccurrence;
 }
 
 /** The variables every step of a run sees; {@link stepEnvironment} adds the step's own. */
@@ -91,7 +104,7 @@ export function buildRunEnvironment(input: RunEnvironmentInput): Record<string, 
   }
   Object.assign(env, input.jobEnv);
   env.ORCHEST_PIPELINE_UUID = input.pipelineUuid;
-  env.ORCHEST_PIPELINE_PATH = input.pipelineFile;
+  if (input.pipelineFile !== '') env.ORCHEST_PIPELINE_PATH = input.pipelineFile;
   env.ORCHEST_SESSION_UUID = input.runId;
   env.ORCHEST_SESSION_TYPE = 'noninteractive';
   env.ORCHEST_PROJECT_UUID = input.projectId;
@@ -99,6 +112,14 @@ export function buildRunEnvironment(input: RunEnvironmentInput): Record<string, 
   env[StepEnvVar.RUN_ID] = input.runId;
   env[StepEnvVar.RUN_ATTEMPT] = String(input.attempt ?? 1);
   env[StepEnvVar.PIPELINE_PARAMETERS] = JSON.stringify(input.pipelineParameters);
+  const o = input.occurrence;
+  if (o !== undefined) {
+    env[StepEnvVar.SCHEDULED_AT] = new Date(o.scheduledAt).toISOString();
+    env[StepEnvVar.SCHEDULE_TZ] = o.timezone;
+    env[StepEnvVar.TRIGGER] = o.trigger;
+    env[StepEnvVar.BATCH_INDEX] = String(o.batchIndex);
+    env[StepEnvVar.RUN_INDEX] = String(o.runIndex);
+  }
   return env;
 }
 

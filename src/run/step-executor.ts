@@ -25,6 +25,7 @@ import type { Clock } from '../clock.js';
 import type { PinnedEnvironment } from '../environment.js';
 import type { Logger } from '../logger.js';
 import type { Pipeline, PipelineStep } from '../pipeline/model.js';
+import type { RunOccurrence } from './request.js';
 
 /** Receives a stream of a step's output. Never blocks: the text is queued to the log. */
 export interface LogWriter {
@@ -49,6 +50,8 @@ export interface StepInvocation {
    * Checked to be inside the working copy, not checked to exist.
    */
   readonly filePath: string;
+  /** What the run stands for (runs of a job): scheduled instant, zone, trigger, batch and run index. */
+  readonly occurrence?: RunOccurrence;
 }
 
 /** How to find a step's processes again (after a crash of the host process, too). JSON-serialisable. */
@@ -74,9 +77,12 @@ export interface StepContext {
   readonly signal: AbortSignal;
   readonly stdout: LogWriter;
   readonly stderr: LogWriter;
-  /** The working directory of the step: its file's folder (the working copy's root for steps without a file). */
+  /**
+   * The working directory of the step: its file's folder (the working copy's root for steps
+   * without a file); `''` when the run has no working copy (then only steps without a file run).
+   */
   readonly cwd: string;
-  /** The run's working copy (writable; the project as snapshotted, pipeline file rewritten). */
+  /** The run's working copy (writable; the project as snapshotted, pipeline file rewritten); `''` when it has none. */
   readonly workDir: string;
   /** Where the executor may keep files of this step beyond the run (executed notebook, HTML). */
   readonly artifactsDir: string;

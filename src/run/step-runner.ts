@@ -116,6 +116,7 @@ async function attempts(
       filePath,
     };
     if (ctx.base.jobId !== undefined) invocation.jobId = ctx.base.jobId;
+    if (ctx.request.occurrence !== undefined) invocation.occurrence = ctx.request.occurrence;
     const result = await runAttempt(ctx, s, executor, invocation, setup);
     const finishedAt = clock.now();
     // Field by field (no spreads): thousands of in-process steps per second.

@@ -12,21 +12,25 @@ import { StepErrorCode } from './result.js';
 
 /** Where a run's files are. */
 export interface Workspace {
-  /** The working copy: `<workRoot>/work/<runId>`. */
+  /** The working copy: `<workRoot>/work/<runId>`; `''` for a run without one (no source). */
   readonly root: string;
   /** Kept artifacts: `<artifactsRoot>/<runId>`. */
   readonly artifactsDir: string;
-  /** The run's copy of the pipeline file (absolute). */
+  /** The run's copy of the pipeline file (absolute); `''` without a working copy. */
   readonly pipelineFile: string;
-  /** The folder step `file_path`s are relative to (absolute). */
+  /** The folder step `file_path`s are relative to (absolute); `''` without a working copy. */
   readonly baseDir: string;
 }
 
 /** Where a run's files come from: a snapshot, or a directory copied as it is. */
 export type RunSource = { readonly snapshots: Snapshots; readonly snapshotId: string } | { readonly directory: string };
 
-/** The paths of a run's workspace (nothing is created). */
-export function workspacePaths(workRoot: string, artifactsRoot: string, runId: string, pipeline: Pipeline): Workspace {
+/**
+ * The paths of a run's workspace (nothing is created). Without a working copy
+ * (`withCopy: false`), only the artifacts folder has a path.
+ */
+export function workspacePaths(workRoot: string, artifactsRoot: string, runId: string, pipeline: Pipeline, withCopy = true): Workspace {
+  if (!withCopy) return { root: '', artifactsDir: path.join(artifactsRoot, encodeId(runId)), pipelineFile: '', baseDir: '' };
   const root = path.join(workRoot, 'work', encodeId(runId));
   return {
     root,
@@ -80,6 +84,13 @@ export async function materializeWorkspace(
  */
 export function stepFilePath(ws: Workspace, step: PipelineStep): string {
   if (step.file_path === '') return '';
+  if (ws.root === '') {
+    throw new ExecutionError(StepErrorCode.NO_WORKING_COPY, `Step "${step.title || step.uuid}" names a file, but the run has no working copy`, {
+      path: joinPath('steps', step.uuid, 'file_path'),
+      value: step.file_path,
+      hint: 'Give the run a source (a job: a projectDir) or run the step as a function (file_path \'\')',
+    });
+  }
   const file = path.resolve(ws.baseDir, step.file_path);
   const rel = path.relative(ws.root, file);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {

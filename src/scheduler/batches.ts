@@ -1,5 +1,5 @@
 import { type JobStatus, isEndState } from '../status.js';
-import type { BatchRecord, BatchTrigger, JobPatch, JobRecord, NewRun } from '../storage/records.js';
+import type { BatchRecord, BatchTrigger, BatchTriggerKind, JobPatch, JobRecord, NewRun } from '../storage/records.js';
 import type { LedgerRetention } from '../storage/port.js';
 import type { SchedulerContext } from './context.js';
 import { newId } from './job-factory.js';
@@ -17,11 +17,13 @@ export async function startBatch(
   occurrenceAt: number | null,
   expectStatus: readonly JobStatus[],
   jobPatch?: JobPatch,
+  catchUp = false,
 ): Promise<BatchRecord | undefined> {
   const { selection } = ctx.grids.get(job);
   const batch = await ctx.o.storage.createBatch({
     jobId: job.id,
     trigger,
+    triggerKind: triggerKindOf(job, trigger, catchUp),
     occurrenceAt,
     runCount: selection.count,
     // Recorded with the batch: a resume writes exactly these runs, whatever edits come later.
@@ -81,4 +83,11 @@ export async function resumeIncompleteBatches(ctx: SchedulerContext): Promise<vo
 function ledgerOption(job: JobRecord): { ledgerRetention?: LedgerRetention } {
   const r = ledgerRetentionOf(job);
   return r ? { ledgerRetention: r } : {};
+}
+
+/** What steps are told started the batch (recorded with it). */
+function triggerKindOf(job: JobRecord, trigger: BatchTrigger, catchUp: boolean): BatchTriggerKind {
+  if (trigger === 'manual') return 'manual';
+  if (job.schedule.type !== 'cron') return job.schedule.type;
+  return catchUp ? 'catch-up' : 'schedule';
 }

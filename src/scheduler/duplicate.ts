@@ -13,24 +13,34 @@ import type { JobSpec } from './types.js';
  * new keys at their defaults).
  */
 export async function duplicateSpec(ctx: SchedulerContext, job: JobRecord, overrides: Partial<Pick<JobSpec, 'name' | 'draft'>>): Promise<JobSpec> {
-  const snapshot = await ctx.o.snapshots.get(job.snapshotId);
-  if (!snapshot) {
-    throw new NotFoundError('SNAPSHOT_NOT_FOUND', 'The job\'s snapshot is gone, so its project directory is unknown', { path: 'snapshotId', value: job.snapshotId });
-  }
-  const { grid } = ctx.grids.get(job);
-  // The current pipeline of the live project decides which keys survive.
-  const current = await loadPipeline(path.join(snapshot.sourceDir, job.pipeline.path), snapshot.sourceDir);
-  const reconciled = reconcileParameters(grid.toJSON() as GridDefinition, current);
-  return {
+  const common = {
     name: overrides.name ?? `${job.name} (copy)`,
-    projectDir: snapshot.sourceDir,
     projectId: job.projectId,
-    pipeline: job.pipeline.path,
     schedule: job.schedule,
-    parameters: { from: 'spec', spec: reconciled.grid.toSpecText() },
     allowNewParameters: false,
     env: { job: { ...job.envVars } },
     draft: overrides.draft ?? true,
     options: structuredClone(job.options),
   };
+  if (job.snapshotId === null || job.pipeline.path === '') {
+    // A pipeline defined in code has no file to read again: the code is its definition.
+    const { grid } = ctx.grids.get(job);
+    const parameters = { from: 'spec' as const, spec: grid.toSpecText() };
+    if (job.snapshotId === null) return { ...common, pipeline: job.pipeline, parameters };
+    return { ...common, projectDir: await sourceDirOf(ctx, job.snapshotId), pipeline: job.pipeline, parameters };
+  }
+  const sourceDir = await sourceDirOf(ctx, job.snapshotId);
+  const { grid } = ctx.grids.get(job);
+  // The current pipeline of the live project decides which keys survive.
+  const current = await loadPipeline(path.join(sourceDir, job.pipeline.path), sourceDir);
+  const reconciled = reconcileParameters(grid.toJSON() as GridDefinition, current);
+  return { ...common, projectDir: sourceDir, pipeline: job.pipeline.path, parameters: { from: 'spec', spec: reconciled.grid.toSpecText() } };
+}
+
+async function sourceDirOf(ctx: SchedulerContext, snapshotId: string): Promise<string> {
+  const snapshot = await ctx.o.snapshots.get(snapshotId);
+  if (!snapshot) {
+    throw new NotFoundError('SNAPSHOT_NOT_FOUND', 'The job\'s snapshot is gone, so its project directory is unknown', { path: 'snapshotId', value: snapshotId });
+  }
+  return snapshot.sourceDir;
 }

@@ -1,4 +1,5 @@
 import { OptionsError } from '../errors.js';
+import type { Snapshots } from '../snapshot/port.js';
 import { JobStatus } from '../status.js';
 import type { JobRecord } from '../storage/records.js';
 import type { SchedulerContext } from './context.js';
@@ -16,6 +17,10 @@ import {
 } from './job-factory.js';
 import { checkJobOptions } from './job-options.js';
 import type { JobSpec } from './types.js';
+import { createHash } from 'node:crypto';
+import { definePipeline, type PipelineDefinition } from '../pipeline/define.js';
+import { buildPipeline } from '../pipeline/load.js';
+import type { Pipeline } from '../pipeline/model.js';
 
 export interface BuiltJob {
   record: JobRecord;
@@ -32,25 +37,43 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
   if (typeof spec.name !== 'string' || spec.name.trim() === '') {
     throw new OptionsError('JOB_SPEC_INVALID', 'A job needs a name', { path: 'name', value: spec.name, hint: 'Give a non-empty string' });
   }
-  if (typeof spec.pipeline !== 'string' || spec.pipeline === '') {
-    throw new OptionsError('JOB_SPEC_INVALID', 'A job needs the pipeline file, relative to the project root', { path: 'pipeline', value: spec.pipeline, hint: 'e.g. "main.orchest"' });
+  const inCode = codePipelineOf(spec.pipeline);
+  if (inCode === undefined && (typeof spec.pipeline !== 'string' || spec.pipeline === '')) {
+    throw new OptionsError('JOB_SPEC_INVALID', 'A job needs a pipeline: a file relative to the project root, or one defined in code', {
+      path: 'pipeline',
+      value: spec.pipeline,
+      hint: 'e.g. "main.orchest", or definePipeline({ name, steps: [...] })',
+    });
   }
-  if (typeof spec.projectDir !== 'string' || spec.projectDir === '') {
-    throw new OptionsError('JOB_SPEC_INVALID', 'A job needs the project directory', { path: 'projectDir', value: spec.projectDir });
+  const projectDir = spec.projectDir;
+  if (projectDir !== undefined && (typeof projectDir !== 'string' || projectDir === '')) {
+    throw new OptionsError('JOB_SPEC_INVALID', 'projectDir must be a directory path when given', { path: 'projectDir', value: projectDir });
   }
+  if (projectDir === undefined && inCode === undefined) {
+    throw new OptionsError('JOB_SPEC_INVALID', 'A job whose pipeline is a file needs the project directory', {
+      path: 'projectDir',
+      value: projectDir,
+      hint: 'Give projectDir, or define the pipeline in code (definePipeline)',
+    });
+  }
+  if (spec.projectId !== undefined && (typeof spec.projectId !== 'string' || spec.projectId === '')) {
+    throw new OptionsError('JOB_SPEC_INVALID', 'projectId must be a non-empty string when given', { path: 'projectId', value: spec.projectId });
+  }
+  if (projectDir === undefined && inCode !== undefined) refuseFileSteps(inCode);
   const now = o.clock.now();
   const schedule = ctx.schedules.normalize(spec.schedule ?? { type: 'now' }, now);
   const options = checkJobOptions(spec.options ?? {});
   const envVars = mergeEnv(spec.env);
-  const projectId = await projectIdOf(spec.projectDir, spec.projectId);
+  const projectId = projectDir === undefined ? codeProjectId(inCode!, spec.projectId) : await projectIdOf(projectDir, spec.projectId);
 
-  const snapshot = await o.snapshots.create(spec.projectDir);
+  // Without a project directory there is no snapshot: nothing is written anywhere.
+  const snapshot: Awaited<ReturnType<Snapshots['create']>> | undefined = projectDir === undefined ? undefined : await o.snapshots.create(projectDir);
   return cleanupOnError(
     async () => {
-      const pipeline = await readPipelineFromSnapshot(o.snapshots, snapshot.id, spec.pipeline);
-      await checkStepFiles(o.snapshots, snapshot.id, spec.pipeline, pipeline);
-      for (const w of pipeline.warnings) o.logger.warn(w, { pipeline: spec.pipeline });
-      const grid = await buildGrid(pipeline, spec.parameters ?? { from: 'auto' }, o.snapshots, snapshot.id, {
+      const pipeline = inCode ?? (await readPipelineFromSnapshot(o.snapshots, snapshot!.id, spec.pipeline as string));
+      if (snapshot) await checkStepFiles(o.snapshots, snapshot.id, pipeline.path, pipeline);
+      for (const w of pipeline.warnings) o.logger.warn(w, { pipeline: pipeline.path || pipeline.name });
+      const grid = await buildGrid(pipeline, spec.parameters ?? { from: 'auto' }, o.snapshots, snapshot?.id ?? null, {
         allowNewParameters: spec.allowNewParameters ?? false,
         maxRunsPerBatch: o.maxRunsPerBatch,
       });
@@ -62,7 +85,7 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
         projectId,
         name: spec.name,
         status: spec.draft ? JobStatus.DRAFT : cron ? JobStatus.STARTED : JobStatus.PENDING,
-        snapshotId: snapshot.id,
+        snapshotId: snapshot?.id ?? null,
         pipeline,
         environments,
         grid: gridJson(grid),
@@ -84,6 +107,41 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
       };
       return { record };
     },
-    () => o.snapshots.delete(snapshot.id),
+    async () => {
+      if (snapshot) await o.snapshots.delete(snapshot.id);
+    },
   );
+}
+
+/**
+ * The pipeline of a spec that defines it in code, checked as `definePipeline` checks it;
+ * `undefined` when the spec names a file. A `Pipeline` object is built again from its
+ * document, so what is stored is exactly what loading that document gives.
+ */
+function codePipelineOf(given: JobSpec['pipeline']): Pipeline | undefined {
+  if (given === null || typeof given !== 'object') return undefined;
+  if (isPipeline(given)) return buildPipeline(given.source, given.path);
+  return definePipeline(given);
+}
+
+function isPipeline(p: Pipeline | PipelineDefinition): p is Pipeline {
+  const c = p as Partial<Pipeline>;
+  return typeof c.path === 'string' && Array.isArray(c.parameterOrder) && c.source !== null && typeof c.source === 'object';
+}
+
+/** Without a project there are no files: a step naming one could never run. */
+function refuseFileSteps(pipeline: Pipeline): void {
+  for (const step of pipeline.steps) {
+    if (step.file_path === '') continue;
+    throw new OptionsError('JOB_NO_PROJECT', `Step "${step.title || step.uuid}" names a file, but the job has no project directory to take it from`, {
+      path: `pipeline.steps.${step.uuid}.file_path`,
+      value: step.file_path,
+      hint: 'Give the job a projectDir (its files are snapshotted), or make the step a function (file_path \'\', run by a FunctionStepExecutor)',
+    });
+  }
+}
+
+/** The project id of a job without a project directory: the host's, or one derived from the pipeline's uuid. */
+function codeProjectId(pipeline: Pipeline, given: string | undefined): string {
+  return given ?? createHash('sha256').update(`pipeline:${pipeline.uuid}`).digest('hex').slice(0, 16);
 }

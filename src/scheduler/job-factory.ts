@@ -32,16 +32,27 @@ export async function buildGrid(
   pipeline: Pipeline,
   input: ParametersInput,
   snapshots: Snapshots,
-  snapshotId: string,
+  snapshotId: string | null,
   options: { allowNewParameters: boolean; maxRunsPerBatch: number },
 ): Promise<ParameterGrid> {
   const gridOptions = { allowNewParameters: options.allowNewParameters, maxRunsPerBatch: options.maxRunsPerBatch };
-  const read = readFromSnapshot(snapshots, snapshotId);
+  if (input === null || typeof input !== 'object') {
+    throw new OptionsError('JOB_BAD_PARAMETERS_INPUT', 'The parameters input must be an object', { path: 'parameters', value: input, hint: 'Use { from: "auto" }, { from: "file", path } or { from: "spec", spec }' });
+  }
   switch (input.from) {
     case 'auto':
-      return ParameterGrid.forPipeline(pipeline, { ...gridOptions, read });
+      // Without a project there is no parameters file to find: the pipeline's defaults.
+      if (snapshotId === null) return new ParameterGrid(pipeline, null, gridOptions);
+      return ParameterGrid.forPipeline(pipeline, { ...gridOptions, read: readFromSnapshot(snapshots, snapshotId) });
     case 'file':
-      return ParameterGrid.fromFile(pipeline, input.path, { ...gridOptions, read });
+      if (snapshotId === null) {
+        throw new OptionsError('JOB_NO_PROJECT', 'A parameters file needs a project directory to read it from', {
+          path: 'parameters.path',
+          value: input.path,
+          hint: 'Give the job a projectDir, or the values as { from: "spec", spec }',
+        });
+      }
+      return ParameterGrid.fromFile(pipeline, input.path, { ...gridOptions, read: readFromSnapshot(snapshots, snapshotId) });
     case 'spec':
       return new ParameterGrid(pipeline, input.spec as never, gridOptions);
     default:

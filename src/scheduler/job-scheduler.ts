@@ -299,7 +299,7 @@ export class JobScheduler {
     this.#ctx.schedules.forget(jobId);
     await purgeRuns(this.#ctx, runIds, options.keepLogs === true);
     const others = await this.#o.storage.listJobs({ limit: Number.MAX_SAFE_INTEGER });
-    if (!others.items.some((j) => j.snapshotId === job.snapshotId)) {
+    if (job.snapshotId !== null && !others.items.some((j) => j.snapshotId === job.snapshotId)) {
       // Already gone is fine: a delete interrupted by a crash may have removed it.
       if (await this.#o.snapshots.get(job.snapshotId)) await this.#o.snapshots.delete(job.snapshotId);
     }

@@ -88,6 +88,7 @@ async function fire(ctx: SchedulerContext, job: JobRecord, d: Decision): Promise
     d.at,
     oneOff ? [JobStatus.PENDING] : [JobStatus.STARTED],
     oneOff ? { status: JobStatus.STARTED, scheduleCursor: d.at } : { scheduleCursor: d.at },
+    d.action === 'run' && d.catchUp,
   );
   return undefined;
 }

@@ -8,14 +8,19 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { Snapshots } from '../snapshot/port.js';
 import type { Storage } from '../storage/port.js';
+import { NoSnapshots } from './no-snapshots.js';
 import type { RunRunner } from './runner.js';
 
 /** Options of `JobScheduler`: one object, copied, never mutated. */
 export interface JobSchedulerOptions {
   /** Where jobs, batches, runs and the ledger live. */
   storage: Storage;
-  /** Where project snapshots are taken and read. */
-  snapshots: Snapshots;
+  /**
+   * Where project snapshots are taken and read. Only jobs with a `projectDir` need it: a
+   * scheduler of jobs defined in code (function steps, no project) can do without.
+   * @default none: creating or running a job with a project fails with `OPTIONS_MISSING`
+   */
+  snapshots?: Snapshots;
   /** Executes one pipeline run (`RunExecutor`). */
   executor: RunRunner;
   /** @default new SystemClock() */
@@ -67,7 +72,7 @@ export type ResolvedSchedulerOptions = Required<Omit<JobSchedulerOptions, 'envir
 /** Fills defaults and checks every number. */
 export function resolveOptions(options: JobSchedulerOptions): ResolvedSchedulerOptions {
   if (!options || typeof options !== 'object') throw new OptionsError('OPTIONS_INVALID', 'JobScheduler needs an options object', { path: '$', value: options });
-  for (const key of ['storage', 'snapshots', 'executor'] as const) {
+  for (const key of ['storage', 'executor'] as const) {
     if (!options[key]) throw new OptionsError('OPTIONS_MISSING', `JobScheduler needs \`${key}\``, { path: key, value: options[key] });
   }
   const r: ResolvedSchedulerOptions = {
@@ -85,6 +90,8 @@ export function resolveOptions(options: JobSchedulerOptions): ResolvedSchedulerO
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as ResolvedSchedulerOptions;
+  // Jobs defined in code need none; the others get a typed error from it.
+  r.snapshots ??= new NoSnapshots();
   const positive = ['concurrency', 'leaseMs', 'heartbeatMs', 'pollMs', 'rescanMs', 'maxSleepMs', 'maxRunsPerBatch', 'batchChunkSize'] as const;
   for (const key of positive) {
     const v = r[key];

@@ -46,9 +46,18 @@ export function runRequestOf(job: JobRecord, batch: BatchRecord, run: RunRecord,
     projectId: job.projectId,
     pipeline: job.pipeline,
     parameters: run.parameters,
-    source: { snapshots, snapshotId: job.snapshotId },
+    // No snapshot (a job defined in code without a project): no working copy either.
+    ...(job.snapshotId === null ? {} : { source: { snapshots, snapshotId: job.snapshotId } }),
     env: { ...batch.envVars },
     environments: job.environments,
     options: runOverridesOf(job.options),
+    occurrence: {
+      // A manual trigger stands for the instant it was made (as Airflow's logical date does).
+      scheduledAt: batch.occurrenceAt ?? batch.createdAt,
+      timezone: job.schedule.type === 'cron' ? job.schedule.timezone : 'UTC',
+      trigger: batch.triggerKind,
+      batchIndex: batch.batchIndex,
+      runIndex: run.runIndex,
+    },
   };
 }

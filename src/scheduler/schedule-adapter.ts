@@ -4,7 +4,7 @@ import type { JobRecord, SkipReason } from '../storage/records.js';
 
 /** One decision for the scheduler: run an occurrence, or skip a group of them. */
 export type Decision =
-  | { action: 'run'; at: number }
+  | { action: 'run'; at: number; /** A missed occurrence run late (the missed policy). */ catchUp: boolean }
   | { action: 'skip'; at: number; lastAt: number; count: number; reason: SkipReason };
 
 export function scheduleOf(job: JobRecord): NormalizedSchedule {
@@ -56,7 +56,7 @@ export class ScheduleCache {
       ...(job.status === JobStatus.PAUSED && isCron(job) ? { paused: [{ from: job.scheduleCursor ?? Number.MIN_SAFE_INTEGER }] } : {}),
     });
     return plan.entries.map((e) =>
-      e.action === 'run' ? { action: 'run', at: e.time } : { action: 'skip', at: e.first, lastAt: e.last, count: e.count, reason: e.reason },
+      e.action === 'run' ? { action: 'run', at: e.time, catchUp: e.catchUp } : { action: 'skip', at: e.first, lastAt: e.last, count: e.count, reason: e.reason },
     );
   }
 

@@ -1,4 +1,5 @@
 import type { PinnedEnvironment } from '../environment.js';
+import type { PipelineDefinition } from '../pipeline/define.js';
 import type { Pipeline, RunParameters } from '../pipeline/model.js';
 import type { JobStatus, RunState } from '../status.js';
 import type { ErrorInfo, JobCounters, OccurrenceRecord, RunReason, StepStateRecord } from '../storage/records.js';
@@ -71,12 +72,26 @@ export interface JobOptions {
 export interface JobSpec {
   /** Display name. */
   name: string;
-  /** The project directory; a snapshot of it is taken now. */
-  projectDir: string;
-  /** @default derived from the project directory's real path */
+  /**
+   * The project directory; a snapshot of it is taken now, and each run gets a working copy
+   * of it. Leave it out for a pipeline defined in code whose steps are all functions: no
+   * snapshot, no working copy, nothing on disk (steps naming a file are then refused with
+   * `JOB_NO_PROJECT`).
+   * @default undefined (required when `pipeline` is a file path)
+   */
+  projectDir?: string;
+  /**
+   * @default derived from the project directory's real path; without one, from the
+   * pipeline's uuid
+   */
   projectId?: string;
-  /** The pipeline file, relative to the project root (read from the snapshot). */
-  pipeline: string;
+  /**
+   * The pipeline: a file relative to the project root (read from the snapshot), or a
+   * pipeline defined in code (a `definePipeline` result, or its definition). Function steps
+   * are found by step uuid (or `file_path`) in the `FunctionStepExecutor` of the process
+   * that runs them: only the names are stored with the job.
+   */
+  pipeline: string | Pipeline | PipelineDefinition;
   /** @default { type: 'now' } */
   schedule?: import('../schedule/index.js').ScheduleSpec;
   /** @default { from: 'auto' } */
@@ -112,7 +127,8 @@ export interface Job {
   readonly projectId: string;
   readonly name: string;
   readonly status: JobStatus;
-  readonly snapshotId: string;
+  /** `null` for a job without a project directory: no snapshot, no working copy. */
+  readonly snapshotId: string | null;
   readonly pipeline: Pipeline;
   readonly environments: Readonly<Record<string, PinnedEnvironment>>;
   readonly schedule: import('../schedule/index.js').NormalizedSchedule;

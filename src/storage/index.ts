@@ -18,6 +18,7 @@ export type {
 export type {
   BatchRecord,
   BatchTrigger,
+  BatchTriggerKind,
   ErrorInfo,
   Json,
   JobCounters,

@@ -3,6 +3,7 @@ import type { JobStatus, RunState } from '../status.js';
 import type {
   BatchRecord,
   BatchTrigger,
+  BatchTriggerKind,
   ErrorInfo,
   Json,
   JobPatch,
@@ -232,6 +233,12 @@ export interface JobExpectation {
 export interface CreateBatchInput {
   jobId: string;
   trigger: BatchTrigger;
+  /**
+   * The trigger in detail: `manual` with a manual trigger; `schedule`, `now`, `at` or
+   * `catch-up` with a schedule trigger.
+   * @default the value of `trigger`
+   */
+  triggerKind?: BatchTriggerKind;
   /** Required for a schedule trigger (the claim key); `null` for manual. */
   occurrenceAt: number | null;
   runCount: number;

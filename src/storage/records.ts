@@ -23,8 +23,8 @@ export interface JobRecord {
   readonly projectId: string;
   readonly name: string;
   readonly status: JobStatus;
-  /** Frozen at creation. */
-  readonly snapshotId: string;
+  /** Frozen at creation; `null` for a job without a project directory (no snapshot, no working copy). */
+  readonly snapshotId: string | null;
   readonly pipeline: Pipeline;
   readonly environments: Readonly<Record<string, PinnedEnvironment>>;
   /** The parameter grid definition (see `ParameterGrid.toJSON`). */
@@ -79,11 +79,20 @@ export type JobPatch = Partial<
 /** What started a batch. */
 export type BatchTrigger = 'schedule' | 'manual';
 
+/**
+ * What started a batch, as its steps are told: a `schedule` trigger is `schedule` (a cron
+ * occurrence on time), `now` or `at` (a one-off schedule), or `catch-up` (a missed cron
+ * occurrence run late); a `manual` trigger is `manual`.
+ */
+export type BatchTriggerKind = 'schedule' | 'now' | 'at' | 'manual' | 'catch-up';
+
 /** Everything one trigger of a job starts. */
 export interface BatchRecord {
   readonly jobId: string;
   readonly batchIndex: number;
   readonly trigger: BatchTrigger;
+  /** The trigger in detail (a batch written before it was recorded: its `trigger`). */
+  readonly triggerKind: BatchTriggerKind;
   /** The schedule occurrence it is for; `null` for a manual trigger. */
   readonly occurrenceAt: number | null;
   /** How many runs it has (they may still be being written). */

@@ -146,7 +146,7 @@ describe('a scheduler on SQLite killed with SIGKILL again and again', () => {
     expect(sweepsChecked).toBeGreaterThan(0);
     // The snapshot store is intact.
     const snapshots = new (await import('../../src/snapshot/index.js')).SnapshotStore({ root: p.snapshots });
-    expect(await snapshots.verify(failing.snapshotId)).toMatchObject({ ok: true });
+    expect(await snapshots.verify(failing.snapshotId!)).toMatchObject({ ok: true });
     await storage.close();
   }, 400_000);
 });

@@ -42,7 +42,7 @@ describe('SQLite schema 1 -> 2', () => {
     const migrated = (await storage.getJob(job.id))!;
     expect(migrated.options).toEqual({ maxRetainedRuns: 3, onInterrupted: 'fail' });
     expect(migrated.bufferedOccurrence).toBe(T0 + 60_000);
-    expect(await storage.getBatch(job.id, 0)).toMatchObject({ runCount: 6, writtenRuns: 2, grid: job.grid, selection: null });
+    expect(await storage.getBatch(job.id, 0)).toMatchObject({ runCount: 6, writtenRuns: 2, grid: job.grid, selection: null, triggerKind: 'manual' });
     // The typed field now updates on its own, and user options update without it.
     const next = await storage.updateJob(job.id, { options: { maxRetainedRuns: 1 } }, { status: ['STARTED'] }, T0 + 1);
     expect(next).toMatchObject({ options: { maxRetainedRuns: 1 }, bufferedOccurrence: T0 + 60_000 });
@@ -73,7 +73,7 @@ describe.skipIf(!url)('PostgreSQL schema 2 -> 3', () => {
         const migrated = (await storage.getJob(job.id))!;
         expect(migrated.options).toEqual({ maxRetainedRuns: 3, onInterrupted: 'fail' });
         expect(migrated.bufferedOccurrence).toBe(T0 + 60_000);
-        expect(await storage.getBatch(job.id, 0)).toMatchObject({ runCount: 6, writtenRuns: 2, grid: job.grid, selection: null });
+        expect(await storage.getBatch(job.id, 0)).toMatchObject({ runCount: 6, writtenRuns: 2, grid: job.grid, selection: null, triggerKind: 'manual' });
       } finally {
         await storage.close();
       }

@@ -49,7 +49,7 @@ export async function jobCommand(ref: string, o: GlobalOptions & { next?: number
       `Job ${job.id}`,
       `  name       ${job.name}`,
       `  status     ${job.status}`,
-      `  pipeline   ${job.pipeline.name} (${job.pipeline.steps.length} steps), snapshot ${job.snapshotId.slice(0, 12)}`,
+      `  pipeline   ${job.pipeline.name} (${job.pipeline.steps.length} steps), ${job.snapshotId === null ? 'no snapshot (defined in code)' : `snapshot ${job.snapshotId.slice(0, 12)}`}`,
       `  schedule   ${scheduleText(job)}`,
       ...(job.schedule.type === 'cron' ? [`  policies   missed: ${job.schedule.missed.policy}, overlap: ${job.schedule.overlap}`] : []),
       `  grid       ${job.gridSize} combination(s), ${job.selectedRuns} selected`,

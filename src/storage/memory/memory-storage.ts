@@ -140,6 +140,7 @@ export class MemoryStorage implements Storage {
       jobId: job.id,
       batchIndex: job.batchCount,
       trigger: input.trigger,
+      triggerKind: input.triggerKind ?? input.trigger,
       occurrenceAt: input.occurrenceAt,
       runCount: input.runCount,
       writtenRuns: 0,

@@ -260,14 +260,14 @@ export class PostgresStorage implements Storage {
       const job = await lockedJob(c, t, input.jobId);
       if (!job || !input.expectStatus.includes(job.status) || !claimable(job, input)) return undefined;
       const batch: BatchRecord = {
-        jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
+        jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, triggerKind: input.triggerKind ?? input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
         writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, ...batchGrid(job, input), createdAt: input.now,
       };
       // The cursor rule above is the claim; the unique key (job, occurrence) is a second guard while the row lasts.
       const inserted = await c.query(
-        `INSERT INTO ${t.batches} (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at)
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10) ON CONFLICT (job_id, occurrence_at) WHERE trigger = 'schedule' DO NOTHING`,
-        [job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt],
+        `INSERT INTO ${t.batches} (job_id, batch_index, trigger, trigger_kind, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at)
+         VALUES ($1, $2, $3, $11, $4, $5, 0, $6, $7, $8, $9, $10) ON CONFLICT (job_id, occurrence_at) WHERE trigger = 'schedule' DO NOTHING`,
+        [job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt, batch.triggerKind],
       );
       if (inserted.rowCount === 0) return undefined;
       const patched = applyJobPatch(job, batchPatch(job, input), input.now);

@@ -5,7 +5,7 @@ import { claimFunctionSql } from './claim-sql.js';
 import { transaction } from './pg.js';
 
 /** The schema version this release writes. A database with a higher version is refused. */
-export const POSTGRES_SCHEMA_VERSION = 3;
+export const POSTGRES_SCHEMA_VERSION = 4;
 
 function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> {
   const id = 'TEXT COLLATE "C"';
@@ -89,6 +89,12 @@ function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> 
         CREATE INDEX runs_job_pending ON ${t.runs} (job_id, seq) WHERE status = 'PENDING';
         ${claimFunctionSql(t)}
       `,
+    },
+    {
+      // What a step knows: the trigger in detail (now, at, catch-up...). Older batches keep
+      // NULL and read as their trigger.
+      version: 4,
+      sql: `ALTER TABLE ${t.batches} ADD COLUMN trigger_kind TEXT;`,
     },
   ];
 }

@@ -19,6 +19,14 @@ export function checkBatchInput(input: CreateBatchInput): void {
   if (input.trigger !== 'schedule' && input.trigger !== 'manual') {
     throw new StorageError('STORAGE_INVALID_INPUT', "trigger must be 'schedule' or 'manual'", { path: 'trigger', value: input.trigger });
   }
+  const kind = input.triggerKind;
+  if (kind !== undefined && (input.trigger === 'manual' ? kind !== 'manual' : !['schedule', 'now', 'at', 'catch-up'].includes(kind))) {
+    throw new StorageError('STORAGE_INVALID_INPUT', `triggerKind ${JSON.stringify(kind)} does not go with trigger '${input.trigger}'`, {
+      path: 'triggerKind',
+      value: kind,
+      hint: "manual: 'manual'; schedule: 'schedule', 'now', 'at' or 'catch-up'",
+    });
+  }
   if (input.trigger === 'schedule' && (typeof input.occurrenceAt !== 'number' || !Number.isFinite(input.occurrenceAt))) {
     throw new StorageError('STORAGE_INVALID_INPUT', 'A schedule batch needs its occurrence time', { path: 'occurrenceAt', value: input.occurrenceAt });
   }

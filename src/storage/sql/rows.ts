@@ -65,6 +65,8 @@ export interface BatchRow {
   job_id: string;
   batch_index: Num;
   trigger: string;
+  /** `null` in a batch written before schema version 3 (SQLite) / 4 (PostgreSQL). */
+  trigger_kind: string | null;
   occurrence_at: NullableNum;
   run_count: Num;
   written_runs: Num;
@@ -116,7 +118,7 @@ export const COUNTER_COLUMN: Record<RunState, string> = {
 
 export function jobValues(job: JobRecord): Array<string | number | null> {
   return [
-    job.id, job.projectId, job.name, job.status, job.snapshotId, json(job.pipeline), json(job.environments), json(job.grid), json(job.selection),
+    job.id, job.projectId, job.name, job.status, job.snapshotId ?? '', json(job.pipeline), json(job.environments), json(job.grid), json(job.selection),
     json(job.schedule), json(job.envVars), json(job.options),
     job.counters.PENDING, job.counters.STARTED, job.counters.SUCCESS, job.counters.FAILURE, job.counters.ABORTED,
     job.batchCount, job.runCount, job.scheduleCursor, job.maxConcurrentRuns, job.createdAt, job.updatedAt, job.finishedAt, job.version, job.bufferedOccurrence,
@@ -145,7 +147,8 @@ export function toJob(row: JobRow): JobRecord {
     projectId: row.project_id,
     name: row.name,
     status: row.status as JobStatus,
-    snapshotId: row.snapshot_id,
+    // The column is NOT NULL since version 1: a job without a snapshot is stored as ''.
+    snapshotId: row.snapshot_id === '' ? null : row.snapshot_id,
     pipeline: parse(row.pipeline, 'pipeline'),
     environments: parse(row.environments, 'environments'),
     grid: parse(row.grid, 'grid'),
@@ -195,6 +198,7 @@ export function toBatch(row: BatchRow): BatchRecord {
     jobId: row.job_id,
     batchIndex: num(row.batch_index),
     trigger: row.trigger as BatchRecord['trigger'],
+    triggerKind: (row.trigger_kind ?? row.trigger) as BatchRecord['triggerKind'],
     occurrenceAt: numOrNull(row.occurrence_at),
     runCount: num(row.run_count),
     writtenRuns: num(row.written_runs),

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { StorageError } from '../../errors.js';
 
 /** The schema version this release writes. A file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 /** Migrations by the version they create; each runs once, in its own transaction with its version row. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -71,6 +71,12 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       -- A claim with a job at its limit takes the other jobs' runs from their own queues.
       CREATE INDEX pj_runs_pending_by_job ON pj_runs (job_id, seq) WHERE status = 'PENDING';
     `,
+  },
+  {
+    // What a step knows: the trigger in detail (now, at, catch-up...). Older batches keep
+    // NULL and read as their trigger.
+    version: 3,
+    sql: `ALTER TABLE pj_batches ADD COLUMN trigger_kind TEXT;`,
   },
 ];
 

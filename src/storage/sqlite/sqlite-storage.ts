@@ -180,11 +180,11 @@ export class SqliteStorage implements Storage {
         // The cursor rule above is the claim; the unique batch row is a second guard while it lasts.
         if (input.trigger === 'schedule' && db.stmt("SELECT 1 FROM pj_batches WHERE job_id = ? AND occurrence_at = ? AND trigger = 'schedule'").get(job.id, input.occurrenceAt)) return undefined;
         const batch: BatchRecord = {
-          jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
+          jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, triggerKind: input.triggerKind ?? input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
           writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, ...batchGrid(job, input), createdAt: input.now,
         };
-        db.stmt('INSERT INTO pj_batches (job_id, batch_index, trigger, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)').run(
-          job.id, batch.batchIndex, batch.trigger, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt,
+        db.stmt('INSERT INTO pj_batches (job_id, batch_index, trigger, trigger_kind, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)').run(
+          job.id, batch.batchIndex, batch.trigger, batch.triggerKind, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt,
         );
         const patched = applyJobPatch(job, batchPatch(job, input), input.now);
         writeJob(db, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });

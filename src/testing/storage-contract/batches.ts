@@ -10,7 +10,7 @@ export function batchesContract(ctx: () => ContractContext): void {
       const job = makeJob({ status: 'PENDING' });
       await storage.insertJob(job);
       const b0 = await storage.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 5, expectStatus: ['PENDING'], jobPatch: { status: 'STARTED' }, now: T0 + 10 });
-      expect(b0).toEqual({ jobId: job.id, batchIndex: 0, trigger: 'manual', occurrenceAt: null, runCount: 5, writtenRuns: 0, firstRunIndex: 0, envVars: job.envVars, grid: job.grid, selection: job.selection, createdAt: T0 + 10 });
+      expect(b0).toEqual({ jobId: job.id, batchIndex: 0, trigger: 'manual', triggerKind: 'manual', occurrenceAt: null, runCount: 5, writtenRuns: 0, firstRunIndex: 0, envVars: job.envVars, grid: job.grid, selection: job.selection, createdAt: T0 + 10 });
       const afterFirst = await storage.getJob(job.id);
       expect(afterFirst).toMatchObject({ status: 'STARTED', batchCount: 1, runCount: 5, version: job.version + 1, updatedAt: T0 + 10 });
       await storage.updateJob(job.id, { envVars: { NEW: 'yes' } }, { status: ['STARTED'] }, T0 + 11);
@@ -40,6 +40,21 @@ export function batchesContract(ctx: () => ContractContext): void {
       const err = await rejection(storage.createBatch({ jobId: job.id, trigger: 'schedule', occurrenceAt: null, runCount: 1, expectStatus: ['STARTED'], now: T0 }));
       expect(err).toMatchObject({ name: 'StorageError', code: 'STORAGE_INVALID_INPUT' });
       expect(await storage.getJob(job.id)).toEqual(job);
+    });
+
+    it('records the trigger in detail (default: the trigger), and refuses a kind that does not go with the trigger', async () => {
+      const { storage } = ctx();
+      const job = makeJob();
+      await storage.insertJob(job);
+      const late = await storage.createBatch({ jobId: job.id, trigger: 'schedule', triggerKind: 'catch-up', occurrenceAt: T0, runCount: 1, expectStatus: ['STARTED'], now: T0 + 5 });
+      const plain = await storage.createBatch({ jobId: job.id, trigger: 'schedule', occurrenceAt: T0 + 1, runCount: 1, expectStatus: ['STARTED'], now: T0 + 5 });
+      expect(late).toMatchObject({ trigger: 'schedule', triggerKind: 'catch-up' });
+      expect(await storage.getBatch(job.id, late!.batchIndex)).toMatchObject({ triggerKind: 'catch-up' });
+      expect(await storage.getBatch(job.id, plain!.batchIndex)).toMatchObject({ triggerKind: 'schedule' });
+      const before = await storage.getJob(job.id);
+      const err = await rejection(storage.createBatch({ jobId: job.id, trigger: 'manual', triggerKind: 'now', occurrenceAt: null, runCount: 1, expectStatus: ['STARTED'], now: T0 }));
+      expect(err).toMatchObject({ name: 'StorageError', code: 'STORAGE_INVALID_INPUT', path: 'triggerKind', value: 'now' });
+      expect(await storage.getJob(job.id)).toEqual(before);
     });
 
     it('claims an occurrence exactly once, however many callers race for it', async () => {
