@@ -136,7 +136,8 @@ export interface ResolvedExecutorOptions {
   readonly defaults: ResolvedRunSettings;
 }
 
-const BASE_SETTINGS: ResolvedRunSettings = Object.freeze({
+/** The settings a run has when nothing overrides them (what overrides are checked on top of). @internal */
+export const BASE_SETTINGS: ResolvedRunSettings = Object.freeze({
   maxParallelism: Infinity,
   failurePolicy: FailurePolicy.FAIL_FAST,
   retries: Object.freeze({ limit: 0, delayMs: 1000, factor: 2, maxDelayMs: 60_000 }),

@@ -1,6 +1,5 @@
 import { OptionsError } from '../errors.js';
-import { type ResolvedRunSettings, type RunOverrides, resolveRunSettings } from '../run/options.js';
-import { FailurePolicy, KeepWorkingCopy, LogErrorPolicy, LogOverflowPolicy } from '../run/status.js';
+import { BASE_SETTINGS, type RunOverrides, resolveRunSettings } from '../run/options.js';
 import type { JobOptions } from './types.js';
 
 const KNOWN = new Set([
@@ -46,7 +45,7 @@ export function checkJobOptions(input: JobOptions): JobOptions {
   checkLedgerRetentionOption(input.ledgerRetention);
   // What a run does with them is checked by the run module's own validator, the one
   // every run applies: refused here, at creation or update, instead of failing each run.
-  resolveRunSettings(runOverridesOf(input), VALIDATION_BASE, 'options');
+  resolveRunSettings(runOverridesOf(input), BASE_SETTINGS, 'options');
   return structuredClone(input);
 }
 
@@ -63,21 +62,6 @@ export function runOverridesOf(o: JobOptions): RunOverrides {
   };
 }
 
-/** Valid settings the overrides are checked on top of (only what a job sets is checked). */
-const VALIDATION_BASE: ResolvedRunSettings = Object.freeze({
-  maxParallelism: Infinity,
-  failurePolicy: FailurePolicy.FAIL_FAST,
-  retries: Object.freeze({ limit: 0, delayMs: 1000, factor: 2, maxDelayMs: 60_000 }),
-  stepTimeoutMs: Infinity,
-  runTimeoutMs: Infinity,
-  gracePeriodMs: 10_000,
-  keepWorkingCopy: KeepWorkingCopy.NEVER,
-  outputs: Object.freeze([]),
-  maxLogBytes: 10 * 1024 * 1024,
-  logOverflow: LogOverflowPolicy.TRUNCATE,
-  onLogError: LogErrorPolicy.FAIL,
-  steps: Object.freeze({}),
-});
 
 /** Checks `options.ledgerRetention` (`null` or an object of known, valid limits). */
 function checkLedgerRetentionOption(r: JobOptions['ledgerRetention']): void {
