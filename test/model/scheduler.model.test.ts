@@ -204,9 +204,12 @@ async function world(kind: 'memory' | 'sqlite', n: number): Promise<World> {
   return w;
 }
 
+/** `PJ_MODEL_SCALE=5` runs five times CI's sequences (a deeper search, by hand). */
+const SCALE = Number(process.env.PJ_MODEL_SCALE ?? 1);
+
 describe.each([
-  ['memory', 200],
-  ['sqlite', 80],
+  ['memory', 200 * SCALE],
+  ['sqlite', 80 * SCALE],
 ] as const)('JobScheduler model on %s storage', (kind, numRuns) => {
   it(`keeps its invariants over ${numRuns} random command sequences`, async () => {
     let n = 0;

@@ -8,7 +8,8 @@ import { spawnScheduler } from './fixtures/children.js';
 import { leftoverProcesses, makeScheduler, processesOfRuns, readLedger, stackPaths, workingCopies, writeProject } from './fixtures/stack.js';
 import { EndStateWatch, expectOccurrencesAccounted, runsOf } from './invariants.js';
 
-const KILLS = 22;
+/** `PJ_CRASH_KILLS=60` kills more often than CI does (a longer loop, by hand). */
+const KILLS = Number(process.env.PJ_CRASH_KILLS ?? 22);
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
