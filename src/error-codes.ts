@@ -57,6 +57,8 @@ export const JobErrorCode = {
   SCHEDULER_NOT_STARTED: 'SCHEDULER_NOT_STARTED',
   /** Deleting a job whose runs are still stopping. */
   JOB_RUNS_STOPPING: 'JOB_RUNS_STOPPING',
+  /** `createJob` with a key another job holds, from another spec. */
+  JOB_KEY_CONFLICT: 'JOB_KEY_CONFLICT',
 } as const;
 export type JobErrorCode = (typeof JobErrorCode)[keyof typeof JobErrorCode];
 

@@ -1,4 +1,5 @@
-import { OptionsError } from '../errors.js';
+import { NotFoundError, OptionsError } from '../errors.js';
+import type { JobKey } from './job-key.js';
 import type { Snapshots } from '../snapshot/port.js';
 import { JobStatus } from '../status.js';
 import type { JobRecord } from '../storage/records.js';
@@ -24,6 +25,8 @@ import type { Pipeline } from '../pipeline/model.js';
 
 export interface BuiltJob {
   record: JobRecord;
+  /** Removes what building made (the new snapshot), for a record that is not stored after all. */
+  discard(): Promise<void>;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface BuiltJob {
  * bad input: cheap checks first, then the snapshot, then what is read from it (removing
  * the snapshot again if any of that fails).
  */
-export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Promise<BuiltJob> {
+export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec, key: JobKey | null): Promise<BuiltJob> {
   const { o } = ctx;
   if (!spec || typeof spec !== 'object') throw new OptionsError('JOB_SPEC_INVALID', 'createJob needs a job spec object', { path: '$', value: spec });
   if (typeof spec.name !== 'string' || spec.name.trim() === '') {
@@ -49,25 +52,38 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
   if (projectDir !== undefined && (typeof projectDir !== 'string' || projectDir === '')) {
     throw new OptionsError('JOB_SPEC_INVALID', 'projectDir must be a directory path when given', { path: 'projectDir', value: projectDir });
   }
-  if (projectDir === undefined && inCode === undefined) {
+  const given = givenSnapshotOf(spec);
+  if (projectDir === undefined && inCode === undefined && given === undefined) {
     throw new OptionsError('JOB_SPEC_INVALID', 'A job whose pipeline is a file needs the project directory', {
       path: 'projectDir',
       value: projectDir,
-      hint: 'Give projectDir, or define the pipeline in code (definePipeline)',
+      hint: 'Give projectDir (or the snapshotId of a snapshot of it), or define the pipeline in code (definePipeline)',
     });
   }
   if (spec.projectId !== undefined && (typeof spec.projectId !== 'string' || spec.projectId === '')) {
     throw new OptionsError('JOB_SPEC_INVALID', 'projectId must be a non-empty string when given', { path: 'projectId', value: spec.projectId });
   }
-  if (projectDir === undefined && inCode !== undefined) refuseFileSteps(inCode);
+  if (projectDir === undefined && given === undefined && inCode !== undefined) refuseFileSteps(inCode);
   const now = o.clock.now();
   const schedule = ctx.schedules.normalize(spec.schedule ?? { type: 'now' }, now);
   const options = checkJobOptions(spec.options ?? {});
   const envVars = mergeEnv(spec.env);
-  const projectId = projectDir === undefined ? codeProjectId(inCode!, spec.projectId) : await projectIdOf(projectDir, spec.projectId);
+  const existing = given === undefined ? undefined : await existingSnapshot(o.snapshots, given);
+  const projectId =
+    existing !== undefined
+      ? spec.projectId ?? projectIdOfSource(existing.sourceDir)
+      : projectDir === undefined
+        ? codeProjectId(inCode!, spec.projectId)
+        : await projectIdOf(projectDir, spec.projectId);
 
-  // Without a project directory there is no snapshot: nothing is written anywhere.
-  const snapshot: Awaited<ReturnType<Snapshots['create']>> | undefined = projectDir === undefined ? undefined : await o.snapshots.create(projectDir);
+  // Without a project directory there is no snapshot: nothing is written anywhere. A given
+  // snapshot is used as it is, and never removed here.
+  const made: Awaited<ReturnType<Snapshots['create']>> | undefined =
+    projectDir === undefined ? undefined : await createSnapshot(o.snapshots, projectDir, spec.snapshotOptions);
+  const snapshot = existing ?? made;
+  const discard = async (): Promise<void> => {
+    if (made) await o.snapshots.delete(made.id);
+  };
   return cleanupOnError(
     async () => {
       const pipeline = inCode ?? (await readPipelineFromSnapshot(o.snapshots, snapshot!.id, spec.pipeline as string));
@@ -104,13 +120,62 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec): Prom
         updatedAt: now,
         finishedAt: null,
         version: 1,
+        key: key?.key ?? null,
+        specFingerprint: key?.fingerprint ?? null,
       };
-      return { record };
+      return { record, discard };
     },
-    async () => {
-      if (snapshot) await o.snapshots.delete(snapshot.id);
-    },
+    discard,
   );
+}
+
+/** The spec's `snapshotId`, checked against `projectDir` and `snapshotOptions`; `undefined` when not given. */
+function givenSnapshotOf(spec: JobSpec): string | undefined {
+  const { snapshotId, snapshotOptions, projectDir } = spec;
+  if (snapshotOptions !== undefined && (snapshotOptions === null || typeof snapshotOptions !== 'object' || Array.isArray(snapshotOptions))) {
+    throw new OptionsError('JOB_SPEC_INVALID', 'snapshotOptions must be an object of snapshot rules', { path: 'snapshotOptions', value: snapshotOptions, hint: 'e.g. { exclude: ["data/"] }' });
+  }
+  if (snapshotId === undefined) {
+    if (snapshotOptions !== undefined && projectDir === undefined) {
+      throw new OptionsError('JOB_SPEC_INVALID', 'snapshotOptions apply to a new snapshot of projectDir, and the job has none', { path: 'snapshotOptions', value: snapshotOptions, hint: 'Give projectDir, or leave snapshotOptions out' });
+    }
+    return undefined;
+  }
+  if (typeof snapshotId !== 'string' || snapshotId === '') {
+    throw new OptionsError('JOB_SPEC_INVALID', 'snapshotId must be the id of a snapshot', { path: 'snapshotId', value: snapshotId, hint: 'An id from SnapshotStore.create or list' });
+  }
+  if (projectDir !== undefined) {
+    throw new OptionsError('JOB_SPEC_INVALID', 'Give projectDir (a new snapshot is taken) or snapshotId (an existing one), not both', { path: 'snapshotId', value: snapshotId, hint: 'Leave projectDir out to run an existing snapshot' });
+  }
+  if (snapshotOptions !== undefined) {
+    throw new OptionsError('JOB_SPEC_INVALID', 'snapshotOptions apply to a new snapshot; an existing one is used as it is', { path: 'snapshotOptions', value: snapshotOptions, hint: 'Leave snapshotOptions out with snapshotId' });
+  }
+  return snapshotId;
+}
+
+/** The record of a snapshot the spec names; a typed `NotFoundError` when the store has none. */
+async function existingSnapshot(snapshots: Snapshots, id: string): Promise<Awaited<ReturnType<Snapshots['get']>> & object> {
+  const found = await snapshots.get(id);
+  if (!found) throw new NotFoundError('SNAPSHOT_NOT_FOUND', 'The snapshot store has no snapshot with this id', { path: 'snapshotId', value: id, hint: 'Use an id from SnapshotStore.list(), or give projectDir to take a new snapshot' });
+  return found;
+}
+
+/** A new snapshot with the job's rules; the store's typed errors name the spec's field. */
+async function createSnapshot(snapshots: Snapshots, projectDir: string, rules: JobSpec['snapshotOptions']): Promise<Awaited<ReturnType<Snapshots['create']>>> {
+  if (rules === undefined) return snapshots.create(projectDir);
+  try {
+    return await snapshots.create(projectDir, rules);
+  } catch (error) {
+    if (error instanceof OptionsError && error.path !== '' && !error.path.startsWith('snapshotOptions')) {
+      throw new OptionsError(error.code, 'A snapshot rule of the job is invalid', { path: `snapshotOptions.${error.path}`, value: error.value, hint: error.hint, cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The project id of a snapshot's source directory: the same as `projectIdOf` gives that directory. */
+function projectIdOfSource(sourceDir: string): string {
+  return createHash('sha256').update(sourceDir).digest('hex').slice(0, 16);
 }
 
 /**

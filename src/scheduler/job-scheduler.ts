@@ -8,6 +8,7 @@ import { GridCache, type SchedulerContext, keyedLock } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { duplicateSpec } from './duplicate.js';
 import { emitAborted, finishJobIfDone } from './finish.js';
+import { jobKeyOf, sameJobOrThrow } from './job-key.js';
 import { buildJobRecord, type BuiltJob } from './job-builder.js';
 import { applyUpdate } from './job-update.js';
 import { assertAllowed } from './lifecycle.js';
@@ -192,15 +193,33 @@ export class JobScheduler {
   /**
    * Creates a job: takes a snapshot of the project, reads the pipeline and its
    * parameters from the snapshot, checks the schedule, and stores the job (as a draft
-   * with `draft: true`). Bad input throws a typed error and leaves nothing behind.
+   * with `draft: true`). Bad input throws a typed error and leaves nothing behind. With a
+   * `key`, a create that was already made returns that job (a retry is safe).
    */
   async createJob(spec: JobSpec): Promise<Job> {
-    const built: BuiltJob = await buildJobRecord(this.#ctx, spec);
-    await this.#o.storage.insertJob(built.record);
+    const key = jobKeyOf(spec);
+    if (key) {
+      // A retry: the job is there (perhaps its first create failed after the insert).
+      const held = (await this.#o.storage.listJobs({ key: key.key, limit: 1 })).items[0];
+      if (held) return this.#keyed(sameJobOrThrow(held, key));
+    }
+    const built: BuiltJob = await buildJobRecord(this.#ctx, spec, key);
+    const stored = await this.#o.storage.insertJob(built.record);
+    if (stored.id !== built.record.id) {
+      // Another create with this key (another process) stored its job first.
+      await built.discard();
+      return this.#keyed(sameJobOrThrow(stored, key!));
+    }
     const job = toJob(built.record, this.#ctx.grids);
     this.#events.emit('job:created', { job });
     if (built.record.status !== JobStatus.DRAFT) await this.#kick(built.record.id);
     return (await this.getJob(built.record.id)) ?? job;
+  }
+
+  /** The job a key already names: kicked again (the first create may have failed before its kick). */
+  async #keyed(existing: JobRecord): Promise<Job> {
+    if (existing.status !== JobStatus.DRAFT) await this.#kick(existing.id);
+    return (await this.getJob(existing.id)) ?? toJob(existing, this.#ctx.grids);
   }
 
   /** Confirms a draft: one-off -> PENDING, cron -> STARTED. */

@@ -1,5 +1,6 @@
 import type { PinnedEnvironment } from '../environment.js';
 import type { PipelineDefinition } from '../pipeline/define.js';
+import type { SnapshotRules } from '../snapshot/options.js';
 import type { Pipeline, RunParameters } from '../pipeline/model.js';
 import type { JobStatus, RunState } from '../status.js';
 import type { ErrorInfo, JobCounters, OccurrenceRecord, RunReason, StepStateRecord } from '../storage/records.js';
@@ -73,6 +74,32 @@ export interface JobSpec {
   /** Display name. */
   name: string;
   /**
+   * An idempotency key, so that a create can be retried safely: a second `createJob`
+   * with the same key returns the job the first one made when the spec is the same
+   * (compared as given, in canonical JSON without the key), and throws `JobStateError`
+   * `JOB_KEY_CONFLICT` when it differs. The store enforces it, across processes; a
+   * deleted job's key is free again; `duplicateJob` does not copy it. At most 200
+   * characters.
+   * @default undefined (every create makes a new job)
+   */
+  key?: string;
+  /**
+   * An existing snapshot (an id of the scheduler's `snapshots` store) to run, instead of
+   * taking a new one of `projectDir` (leave `projectDir` out). The pipeline file and the
+   * parameters file are read from it. Several jobs may share a snapshot; it is deleted
+   * with the last job that uses it.
+   * @default undefined (a new snapshot of `projectDir`)
+   */
+  snapshotId?: string;
+  /**
+   * Snapshot rules for this job's new snapshot of `projectDir`, on top of the snapshot
+   * store's own (`exclude`, `dataDir`, `maxFiles`, `maxBytes`, `symlinks`; see
+   * `SnapshotRules`). Checked by the store; refused with `snapshotId` or without a
+   * `projectDir`.
+   * @default undefined (the store's rules)
+   */
+  snapshotOptions?: SnapshotRules;
+  /**
    * The project directory; a snapshot of it is taken now, and each run gets a working copy
    * of it. Leave it out for a pipeline defined in code whose steps are all functions: no
    * snapshot, no working copy, nothing on disk (steps naming a file are then refused with
@@ -129,6 +156,8 @@ export interface Job {
   readonly status: JobStatus;
   /** `null` for a job without a project directory: no snapshot, no working copy. */
   readonly snapshotId: string | null;
+  /** The idempotency key it was created with (`JobSpec.key`), or `null`. */
+  readonly key: string | null;
   readonly pipeline: Pipeline;
   readonly environments: Readonly<Record<string, PinnedEnvironment>>;
   readonly schedule: import('../schedule/index.js').NormalizedSchedule;

@@ -11,6 +11,7 @@ export function toJob(r: JobRecord, grids: GridCache): Job {
     name: r.name,
     status: r.status,
     snapshotId: r.snapshotId,
+    key: r.key,
     pipeline: r.pipeline,
     environments: r.environments,
     schedule: r.schedule,

@@ -1,3 +1,5 @@
+import type { SnapshotRules } from './options.js';
+
 /**
  * The `Snapshots` port: what a job needs from a project snapshot. `SnapshotStore` (a
  * content-addressed store on local disk) implements it; a host may plug in its own (an
@@ -27,8 +29,12 @@ export interface Snapshots {
   delete(id: string): Promise<void>;
 }
 
-/** Options of {@link Snapshots.create}; adapters may accept more. */
-export interface SnapshotCreateOptions {
+/**
+ * Options of {@link Snapshots.create}. The rules (`exclude`, `maxFiles`...) come from a
+ * job's `snapshotOptions`, on top of the store's own; an adapter that cannot apply a rule
+ * refuses it with an `OptionsError` naming it. Adapters may accept more.
+ */
+export interface SnapshotCreateOptions extends SnapshotRules {
   /** Cancels the snapshot; nothing is left visible. */
   signal?: AbortSignal;
 }

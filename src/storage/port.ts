@@ -45,8 +45,13 @@ export interface Storage {
   /** Releases connections. */
   close(): Promise<void>;
 
-  /** Inserts a new job; its id must be new. */
-  insertJob(job: JobRecord): Promise<void>;
+  /**
+   * Inserts a new job (its id must be new) and resolves the stored record. When
+   * `job.key` is not `null` and a job with that key exists, inserts nothing and resolves
+   * that job instead (compare the ids): atomically, so two processes creating jobs with
+   * one key at once make one job. A deleted job's key is free again.
+   */
+  insertJob(job: JobRecord): Promise<JobRecord>;
   getJob(id: string): Promise<JobRecord | undefined>;
   /** Jobs, newest first, filtered by project and status. */
   listJobs(filter?: JobFilter): Promise<Page<JobRecord>>;
@@ -222,6 +227,8 @@ export interface SkipInput {
 
 export interface JobFilter extends PageRequest {
   projectId?: string;
+  /** Only the job with this idempotency key (`JobRecord.key`). */
+  key?: string;
   status?: readonly JobStatus[];
 }
 

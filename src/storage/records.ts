@@ -56,6 +56,17 @@ export interface JobRecord {
   readonly finishedAt: number | null;
   /** Incremented by every update. */
   readonly version: number;
+  /**
+   * The caller's idempotency key (`JobSpec.key`), unique among the store's jobs; `null`
+   * when none was given. Never changes; freed when the job is deleted.
+   */
+  readonly key: string | null;
+  /**
+   * SHA-256 (hex) of the spec the job was created from, in canonical JSON without its
+   * `key`: how a second create with the same key tells "the same job" from "another
+   * job"; `null` when the job has no key.
+   */
+  readonly specFingerprint: string | null;
 }
 
 /** Fields an update may change. */

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { Storage } from '../storage/port.js';
 import { batchesContract } from './storage-contract/batches.js';
 import { retentionContract } from './storage-contract/retention.js';
+import { keysContract } from './storage-contract/keys.js';
 import { claimsContract } from './storage-contract/claims.js';
 import type { ContractContext, StorageContractFactory } from './storage-contract/fixtures.js';
 import { jobsContract } from './storage-contract/jobs.js';
@@ -68,5 +69,6 @@ export function describeStorageContract(name: string, factory: StorageContractFa
     runsContract(ctx);
     soundnessContract(ctx);
     retentionContract(ctx);
+    keysContract(ctx);
   });
 }

@@ -16,7 +16,7 @@ import { dropSchemas, findTestDatabase, freshSchema } from './pg-helpers.js';
 /** A job as the previous release stored it: the queue policy's buffered occurrence inside `options`. */
 function oldJob() {
   const job = makeJob({ options: { maxRetainedRuns: 3, onInterrupted: 'fail' } });
-  const columns = JOB_COLUMNS.filter((c) => c !== 'buffered_occurrence');
+  const columns = JOB_COLUMNS.filter((c) => c !== 'buffered_occurrence' && c !== 'job_key' && c !== 'spec_fingerprint');
   const values = jobValues(job).slice(0, columns.length);
   values[JOB_COLUMNS.indexOf('options')] = JSON.stringify({ maxRetainedRuns: 3, onInterrupted: 'fail', bufferedOccurrence: T0 + 60_000 });
   return { job, columns, values };
@@ -46,6 +46,11 @@ describe('SQLite schema 1 -> 2', () => {
     // The typed field now updates on its own, and user options update without it.
     const next = await storage.updateJob(job.id, { options: { maxRetainedRuns: 1 } }, { status: ['STARTED'] }, T0 + 1);
     expect(next).toMatchObject({ options: { maxRetainedRuns: 1 }, bufferedOccurrence: T0 + 60_000 });
+    // Schema 4: an old job has no key; keys hold on the migrated file.
+    expect(migrated).toMatchObject({ key: null, specFingerprint: null });
+    const keyed = makeJob({ key: 'k', specFingerprint: 'f' });
+    expect((await storage.insertJob(keyed)).id).toBe(keyed.id);
+    expect((await storage.insertJob(makeJob({ key: 'k', specFingerprint: 'g' }))).id).toBe(keyed.id);
     await storage.close();
   });
 });
@@ -74,6 +79,11 @@ describe.skipIf(!url)('PostgreSQL schema 2 -> 3', () => {
         expect(migrated.options).toEqual({ maxRetainedRuns: 3, onInterrupted: 'fail' });
         expect(migrated.bufferedOccurrence).toBe(T0 + 60_000);
         expect(await storage.getBatch(job.id, 0)).toMatchObject({ runCount: 6, writtenRuns: 2, grid: job.grid, selection: null, triggerKind: 'manual' });
+        // Schema 5: an old job has no key; keys hold on the migrated schema.
+        expect(migrated).toMatchObject({ key: null, specFingerprint: null });
+        const keyed = makeJob({ key: 'k', specFingerprint: 'f' });
+        expect((await storage.insertJob(keyed)).id).toBe(keyed.id);
+        expect((await storage.insertJob(makeJob({ key: 'k', specFingerprint: 'g' }))).id).toBe(keyed.id);
       } finally {
         await storage.close();
       }

@@ -51,7 +51,7 @@ describe.skipIf(!url)('PostgresStorage counters and claims', () => {
     const db = await admin();
     // What version 1 wrote: counters on the job row only; one run running, one done, three waiting.
     const job = makeJob({ maxConcurrentRuns: 2, counters: { PENDING: 3, STARTED: 1, SUCCESS: 1, FAILURE: 0, ABORTED: 0 }, batchCount: 1, runCount: 5 });
-    const v1Columns = JOB_COLUMNS.filter((c) => c !== 'buffered_occurrence'); // added by version 3
+    const v1Columns = JOB_COLUMNS.filter((c) => c !== 'buffered_occurrence' && c !== 'job_key' && c !== 'spec_fingerprint'); // added by versions 3 and 5
     await db.query(`INSERT INTO ${t.jobs} (${v1Columns.join(', ')}) VALUES (${v1Columns.map((_, i) => `$${i + 1}`).join(', ')})`, jobValues(job).slice(0, v1Columns.length));
     await db.query(`INSERT INTO ${t.batches} VALUES ($1, 0, 'manual', NULL, 5, 5, 0, '{}', $2)`, [job.id, T0]);
     const states = ['SUCCESS', 'STARTED', 'PENDING', 'PENDING', 'PENDING'];

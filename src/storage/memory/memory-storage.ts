@@ -82,12 +82,21 @@ export class MemoryStorage implements Storage {
     return this.#s.listeners.add(listener);
   }
 
-  async insertJob(job: JobRecord): Promise<void> {
+  async insertJob(job: JobRecord): Promise<JobRecord> {
     this.#check();
     if (this.#s.jobs.has(job.id)) throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id });
+    const holder = job.key === null ? undefined : this.#jobWithKey(job.key);
+    if (holder) return structuredClone(holder);
     this.#s.jobs.set(job.id, structuredClone(job));
     this.#s.runsByJob.set(job.id, new Set());
     this.#s.ledger.set(job.id, []);
+    return structuredClone(job);
+  }
+
+  /** The job holding `key`: a scan, paid only by creates and listings that give a key. */
+  #jobWithKey(key: string): JobRecord | undefined {
+    for (const j of this.#s.jobs.values()) if (j.key === key) return j;
+    return undefined;
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
@@ -99,7 +108,7 @@ export class MemoryStorage implements Storage {
   async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
     this.#check();
     const jobs = [...this.#s.jobs.values()]
-      .filter((j) => (filter.projectId === undefined || j.projectId === filter.projectId) && (!filter.status || filter.status.includes(j.status)))
+      .filter((j) => (filter.projectId === undefined || j.projectId === filter.projectId) && (filter.key === undefined || j.key === filter.key) && (!filter.status || filter.status.includes(j.status)))
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     const page = pageOf(jobs, filter, jobCursor, jobAfterCursor);
     return { items: page.items.map((j) => structuredClone(j)), next: page.next };

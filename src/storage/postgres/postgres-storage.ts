@@ -193,14 +193,23 @@ export class PostgresStorage implements Storage {
     return this.#do('subscribe', () => this.#listener.add(listener));
   }
 
-  async insertJob(job: JobRecord): Promise<void> {
-    await this.#do('insertJob', async () => {
+  async insertJob(job: JobRecord): Promise<JobRecord> {
+    return this.#do('insertJob', async () => {
+      // ON CONFLICT on the key's unique index: of two inserts with one key, the second
+      // waits for the first to commit, then inserts nothing; the holder is read after.
+      const onKey = job.key === null ? '' : ' ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING';
+      let inserted: number;
       try {
-        await this.#pool.query(`INSERT INTO ${this.#t.jobs} (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, jobValues(job));
+        const r = await this.#pool.query(`INSERT INTO ${this.#t.jobs} (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})${onKey}`, jobValues(job));
+        inserted = r.rowCount ?? 0;
       } catch (error) {
-        if ((error as { code?: string }).code === '23505') throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id, cause: error });
+        if ((error as { code?: string; constraint?: string }).code === '23505') throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id, cause: error });
         throw error;
       }
+      if (inserted === 1) return (await readJob(this.#pool, this.#t, job.id))!;
+      const { rows } = await this.#pool.query<JobRow>(`${selectJobs(this.#t)} WHERE j.job_key = $1`, [job.key]);
+      if (!rows[0]) throw new StorageError('STORAGE_CONFLICT', 'The job holding this key was deleted while this one was inserted', { path: 'key', value: job.key, hint: 'Retry the create' });
+      return toJob(rows[0]);
     });
   }
 
@@ -214,8 +223,8 @@ export class PostgresStorage implements Storage {
       const [at, id] = filter.cursor ? parseJobCursor(filter.cursor) : [null, null];
       const { rows } = await this.#pool.query<JobRow>(
         `${selectJobs(this.#t)} WHERE ($1::text IS NULL OR j.project_id = $1) AND ($2::text[] IS NULL OR j.status = ANY($2::text[]))
-         AND ($3::bigint IS NULL OR (j.created_at, j.id) < ($3, $4::text)) ORDER BY j.created_at DESC, j.id DESC LIMIT $5`,
-        [filter.projectId ?? null, filter.status ?? null, at, id, limit + 1],
+         AND ($3::bigint IS NULL OR (j.created_at, j.id) < ($3, $4::text)) AND ($6::text IS NULL OR j.job_key = $6) ORDER BY j.created_at DESC, j.id DESC LIMIT $5`,
+        [filter.projectId ?? null, filter.status ?? null, at, id, limit + 1, filter.key ?? null],
       );
       const items = rows.slice(0, limit).map(toJob);
       return { items, next: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };

@@ -5,7 +5,7 @@ import { claimFunctionSql } from './claim-sql.js';
 import { transaction } from './pg.js';
 
 /** The schema version this release writes. A database with a higher version is refused. */
-export const POSTGRES_SCHEMA_VERSION = 4;
+export const POSTGRES_SCHEMA_VERSION = 5;
 
 function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> {
   const id = 'TEXT COLLATE "C"';
@@ -95,6 +95,15 @@ function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> 
       // NULL and read as their trigger.
       version: 4,
       sql: `ALTER TABLE ${t.batches} ADD COLUMN trigger_kind TEXT;`,
+    },
+    {
+      // Idempotent creation: a job's key, unique among the jobs, and the fingerprint of
+      // the spec it was created from. Older jobs have neither.
+      version: 5,
+      sql: `
+        ALTER TABLE ${t.jobs} ADD COLUMN job_key TEXT, ADD COLUMN spec_fingerprint TEXT;
+        CREATE UNIQUE INDEX jobs_by_key ON ${t.jobs} (job_key) WHERE job_key IS NOT NULL;
+      `,
     },
   ];
 }

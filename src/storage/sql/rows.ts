@@ -37,6 +37,9 @@ export interface JobRow {
   finished_at: NullableNum;
   version: Num;
   buffered_occurrence: NullableNum;
+  /** Since SQLite schema 4 / PostgreSQL schema 5. */
+  job_key: string | null;
+  spec_fingerprint: string | null;
 }
 
 export interface RunRow {
@@ -104,7 +107,7 @@ export interface StepRow {
 export const JOB_COLUMNS = [
   'id', 'project_id', 'name', 'status', 'snapshot_id', 'pipeline', 'environments', 'grid', 'selection', 'schedule', 'env_vars', 'options',
   'n_pending', 'n_started', 'n_success', 'n_failure', 'n_aborted', 'batch_count', 'run_count', 'schedule_cursor', 'max_concurrent_runs',
-  'created_at', 'updated_at', 'finished_at', 'version', 'buffered_occurrence',
+  'created_at', 'updated_at', 'finished_at', 'version', 'buffered_occurrence', 'job_key', 'spec_fingerprint',
 ] as const;
 
 /** Counter column per run status. */
@@ -122,6 +125,7 @@ export function jobValues(job: JobRecord): Array<string | number | null> {
     json(job.schedule), json(job.envVars), json(job.options),
     job.counters.PENDING, job.counters.STARTED, job.counters.SUCCESS, job.counters.FAILURE, job.counters.ABORTED,
     job.batchCount, job.runCount, job.scheduleCursor, job.maxConcurrentRuns, job.createdAt, job.updatedAt, job.finishedAt, job.version, job.bufferedOccurrence,
+    job.key, job.specFingerprint,
   ];
 }
 
@@ -166,6 +170,8 @@ export function toJob(row: JobRow): JobRecord {
     updatedAt: num(row.updated_at),
     finishedAt: numOrNull(row.finished_at),
     version: num(row.version),
+    key: row.job_key ?? null,
+    specFingerprint: row.spec_fingerprint ?? null,
   };
 }
 

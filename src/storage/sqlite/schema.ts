@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { StorageError } from '../../errors.js';
 
 /** The schema version this release writes. A file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 /** Migrations by the version they create; each runs once, in its own transaction with its version row. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -77,6 +77,16 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     // NULL and read as their trigger.
     version: 3,
     sql: `ALTER TABLE pj_batches ADD COLUMN trigger_kind TEXT;`,
+  },
+  {
+    // Idempotent creation: a job's key, unique among the jobs, and the fingerprint of the
+    // spec it was created from. Older jobs have neither.
+    version: 4,
+    sql: `
+      ALTER TABLE pj_jobs ADD COLUMN job_key TEXT;
+      ALTER TABLE pj_jobs ADD COLUMN spec_fingerprint TEXT;
+      CREATE UNIQUE INDEX pj_jobs_by_key ON pj_jobs (job_key) WHERE job_key IS NOT NULL;
+    `,
   },
 ];
 

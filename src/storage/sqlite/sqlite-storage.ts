@@ -113,15 +113,24 @@ export class SqliteStorage implements Storage {
     db?.raw.close();
   }
 
-  async insertJob(job: JobRecord): Promise<void> {
-    this.#run((db) => {
-      try {
-        db.stmt(`INSERT INTO pj_jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map(() => '?').join(', ')})`).run(...jobValues(job));
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id, cause: error });
-        throw error;
-      }
-    });
+  async insertJob(job: JobRecord): Promise<JobRecord> {
+    return this.#run((db) =>
+      db.write(() => {
+        // In one write transaction: another process's insert with the same key either
+        // committed before (found here) or waits for this one (and then finds it).
+        if (job.key !== null) {
+          const holder = db.stmt('SELECT id FROM pj_jobs WHERE job_key = ?').get(job.key) as { id: string } | undefined;
+          if (holder) return readJob(db, holder.id)!;
+        }
+        try {
+          db.stmt(`INSERT INTO pj_jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map(() => '?').join(', ')})`).run(...jobValues(job));
+        } catch (error) {
+          if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id, cause: error });
+          throw error;
+        }
+        return readJob(db, job.id)!;
+      }),
+    );
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
@@ -134,10 +143,10 @@ export class SqliteStorage implements Storage {
       const [at, id] = filter.cursor ? parseJobCursor(filter.cursor) : [null, null];
       const rows = db
         .stmt(
-          `SELECT * FROM pj_jobs WHERE (? IS NULL OR project_id = ?) AND (? IS NULL OR status IN (SELECT value FROM json_each(?)))
+          `SELECT * FROM pj_jobs WHERE (? IS NULL OR project_id = ?) AND (? IS NULL OR job_key = ?) AND (? IS NULL OR status IN (SELECT value FROM json_each(?)))
            AND (? IS NULL OR created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?`,
         )
-        .all(filter.projectId ?? null, filter.projectId ?? null, ...twice(filter.status ? JSON.stringify(filter.status) : null), at, at, at, id, limit + 1) as JobRow[];
+        .all(filter.projectId ?? null, filter.projectId ?? null, filter.key ?? null, filter.key ?? null, ...twice(filter.status ? JSON.stringify(filter.status) : null), at, at, at, id, limit + 1) as JobRow[];
       const items = rows.slice(0, limit).map(toJob);
       return { items, next: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };
     });

@@ -76,6 +76,8 @@ export function makeJob(over: Partial<JobRecord> = {}): JobRecord {
     runCount: 0,
     scheduleCursor: null,
     bufferedOccurrence: null,
+    key: null,
+    specFingerprint: null,
     maxConcurrentRuns: 0,
     createdAt: T0,
     updatedAt: T0,
