@@ -29,7 +29,7 @@ function job(maxConcurrentRuns: number): JobRecord {
     id: randomUUID(), projectId: 'bench', name: 'bench', status: 'STARTED', snapshotId: 'snap',
     pipeline: { uuid: 'p', name: 'p', parameters: {}, parameterOrder: [], settings: {}, services: {}, steps: [], source: {}, path: 'p.orchest', warnings: [] },
     environments: {}, grid: { version: 1, pipelineDefaults: {}, steps: [], dimensions: [] }, selection: null, schedule: { type: 'now', at: 0 }, envVars: {}, options: {},
-    counters: { PENDING: 0, STARTED: 0, SUCCESS: 0, FAILURE: 0, ABORTED: 0 }, batchCount: 0, runCount: 0, scheduleCursor: null, bufferedOccurrence: null,
+    counters: { PENDING: 0, STARTED: 0, SUCCESS: 0, FAILURE: 0, ABORTED: 0 }, batchCount: 0, runCount: 0, scheduleCursor: null, bufferedOccurrence: null, key: null, specFingerprint: null,
     maxConcurrentRuns, createdAt: now, updatedAt: now, finishedAt: null, version: 1,
   };
 }

@@ -80,7 +80,7 @@ function benchJob(): JobRecord {
     id: randomUUID(), projectId: 'bench', name: 'bench', status: 'STARTED', snapshotId: 'snap',
     pipeline: { uuid: 'p', name: 'p', parameters: {}, parameterOrder: [], settings: {}, services: {}, steps: [{ uuid: 's1', title: 's1', file_path: 'a.py', incoming_connections: [], environment: 'e', parameters: {}, parameterOrder: [] }], source: {}, path: 'p.orchest', warnings: [] },
     environments: {}, grid: { version: 1, pipelineDefaults: { a: 0 }, steps: [{ uuid: 's1', defaults: {} }], dimensions: [{ scope: 'pipeline', key: 'a', values: [1, 2, 3] }] }, selection: null, schedule: { type: 'now', at: 0 }, envVars: {}, options: {},
-    counters: { PENDING: 0, STARTED: 0, SUCCESS: 0, FAILURE: 0, ABORTED: 0 }, batchCount: 0, runCount: 0, scheduleCursor: null, bufferedOccurrence: null,
+    counters: { PENDING: 0, STARTED: 0, SUCCESS: 0, FAILURE: 0, ABORTED: 0 }, batchCount: 0, runCount: 0, scheduleCursor: null, bufferedOccurrence: null, key: null, specFingerprint: null,
     maxConcurrentRuns: 0, createdAt: Date.now(), updatedAt: Date.now(), finishedAt: null, version: 1,
   };
 }
