@@ -109,8 +109,8 @@ function watch(s: JobScheduler, job: Job): { stop(): void } {
   const mine = (p: { jobId: string }) => p.jobId === job.id;
   const offs = [
     s.on('run:started', (p) => mine(p) && ((of(p.runId).status = 'STARTED'), line(`run ${p.runId.slice(0, 8)} started`))),
-    s.on('step:started', (p) => mine(p) && (of(p.runId).steps.add(p.stepUuid), line(`run ${p.runId.slice(0, 8)} ${title(p.stepUuid)} started`))),
-    s.on('step:finished', (p) => mine(p) && (of(p.runId).steps.delete(p.stepUuid), line(`run ${p.runId.slice(0, 8)} ${title(p.stepUuid)} ${p.status}`))),
+    s.on('step:started', (p) => mine(p) && (of(p.runId).steps.add(p.stepId), line(`run ${p.runId.slice(0, 8)} ${title(p.stepId)} started`))),
+    s.on('step:finished', (p) => mine(p) && (of(p.runId).steps.delete(p.stepId), line(`run ${p.runId.slice(0, 8)} ${title(p.stepId)} ${p.status}`))),
     s.on('run:finished', (p) => mine(p) && ((of(p.runId).status = p.status), line(`run ${p.runId.slice(0, 8)} ${p.status}`))),
   ];
   const timer = tty ? setInterval(draw, 100) : undefined;

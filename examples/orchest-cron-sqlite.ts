@@ -47,7 +47,7 @@ try {
     schedule: { type: 'cron', cron: '0 3 * * *', timezone: 'Europe/Berlin', missed: { policy: 'skip' } },
     options: { maxRetainedRuns: 10 },
   });
-  console.log(`job ${job.status}: next at ${(await scheduler.previewJob(job.id, 3)).map(iso).join(', ')}`);
+  console.log(`job ${job.status}: next at ${(await scheduler.previewJob(job.id, 3)).map((o) => iso(o.time)).join(', ')}`);
   scheduler.on('run:finished', ({ status }) => console.log(`  run finished ${status}`));
 
   // Night 1: 03:00 Berlin is 02:00 UTC.

@@ -57,3 +57,12 @@ export function zoned(ms: number, timeZone: string): string {
   );
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${timeZone}`;
 }
+
+/** What a previewed occurrence's DST label says, as a suffix (`''` for a plain one). */
+export function dstNote(o: { readonly dst?: string; readonly skipped?: string }): string {
+  if (o.skipped !== undefined) return ' (skipped: DST gap)';
+  if (o.dst === 'shifted') return ' (DST gap: shifted)';
+  if (o.dst === 'first') return ' (DST: first of a repeated time)';
+  if (o.dst === 'second') return ' (DST: second of a repeated time)';
+  return '';
+}

@@ -53,14 +53,14 @@ export class Progress {
       })),
       s.on('step:started', (p) => mine(p) && this.#queue(async () => {
         const v = await this.#view(p.runId);
-        v.steps.add(p.stepUuid);
-        this.#line(`${v.label} step ${this.#title(p.stepUuid)} started`);
+        v.steps.add(p.stepId);
+        this.#line(`${v.label} step ${this.#title(p.stepId)} started`);
       })),
       s.on('step:finished', (p) => mine(p) && this.#queue(async () => {
         const v = await this.#view(p.runId);
-        v.steps.delete(p.stepUuid);
-        this.#line(`${v.label} step ${this.#title(p.stepUuid)} ${p.status}`);
-        if (p.status === 'FAILURE') await this.#failure(v, p.runId, p.stepUuid);
+        v.steps.delete(p.stepId);
+        this.#line(`${v.label} step ${this.#title(p.stepId)} ${p.status}`);
+        if (p.status === 'FAILURE') await this.#failure(v, p.runId, p.stepId);
       })),
       s.on('run:finished', (p) => mine(p) && this.#queue(async () => {
         const v = await this.#view(p.runId);
@@ -106,10 +106,10 @@ export class Progress {
     return v;
   }
 
-  async #failure(v: RunView, runId: string, stepUuid: string): Promise<void> {
-    const log = (await this.#scheduler.readLog(runId, stepUuid)) ?? '';
+  async #failure(v: RunView, runId: string, stepId: string): Promise<void> {
+    const log = (await this.#scheduler.readLog(runId, stepId)) ?? '';
     const lines = lastLines(log, FAILURE_LINES).map((l) => `    | ${l}`);
-    const block = [`  ${v.label} step ${this.#title(stepUuid)} failed; last lines of its log:`, ...lines].join('\n');
+    const block = [`  ${v.label} step ${this.#title(stepId)} failed; last lines of its log:`, ...lines].join('\n');
     this.#failures.push(block);
     if (!this.#tty) this.#out.write(`${block}\n`);
   }

@@ -31,7 +31,7 @@ export async function allRuns(scheduler: JobScheduler, jobId: string): Promise<R
   do {
     const page = await scheduler.listRuns(jobId, { limit: 1000, cursor });
     runs.push(...page.items);
-    cursor = page.next;
+    cursor = page.nextCursor;
   } while (cursor !== null);
   return runs;
 }

@@ -123,7 +123,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       const job = (await s.getJob(run.jobId))!;
       if (parts.length === 2) return send(res, 200, 'text/html', runPage(ctx, job, run, await notebooks(run.id, job.pipeline.steps.map((x) => x.uuid))));
       if (parts.length === 3 && parts[2] === 'state') {
-        return send(res, 200, 'application/json', JSON.stringify({ status: run.status, steps: run.steps.map((x) => ({ stepId: x.stepUuid, status: x.status })) }));
+        return send(res, 200, 'application/json', JSON.stringify({ status: run.status, steps: run.steps.map((x) => ({ stepId: x.stepId, status: x.status })) }));
       }
       if (parts.length === 3 && parts[2] === 'logs') return streamLogs(req, res, run.id, job.pipeline.steps.map((x) => x.uuid));
       if (parts.length === 5 && parts[2] === 'steps' && parts[4] === 'notebook') return sendNotebook(res, run.id, parts[3]!);
@@ -137,7 +137,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     do {
       const p = await o.scheduler.listRuns(jobId, { limit: 1000, cursor });
       all.push(...p.items);
-      cursor = p.next;
+      cursor = p.nextCursor;
     } while (cursor !== null);
     return all.slice(-o.runsPerPage).reverse();
   }

@@ -1,4 +1,5 @@
 import type { BatchRecord, Job, OccurrenceRecord, Run } from '../index.js';
+import type { Occurrence } from '../schedule-kit.js';
 import { dagSvg } from './dag.js';
 import { badge, esc, inZone, page, seg, took, when } from './html.js';
 import { describeSchedule } from './words.js';
@@ -18,9 +19,12 @@ function schedule(j: Job): string {
 }
 
 /** Next occurrences as wall-clock times of the schedule's zone, the UTC instant on hover. */
-function nextTimes(j: Job, next: readonly number[]): string[] {
+function nextTimes(j: Job, next: readonly Occurrence[]): string[] {
   const tz = j.schedule.type === 'cron' ? j.schedule.timezone : 'UTC';
-  return next.map((t) => `<span class="mono" title="${esc(when(t))}">${esc(inZone(t, tz))}</span>`);
+  return next.map((o) => {
+    const note = o.skipped !== undefined ? ' (skipped: DST gap)' : o.dst !== undefined ? ` (DST ${o.dst})` : '';
+    return `<span class="mono${o.skipped !== undefined ? ' skipped' : ''}" title="${esc(when(o.time))}">${esc(inZone(o.time, tz))}${esc(note)}</span>`;
+  });
 }
 
 function counters(j: Job): string {
@@ -30,7 +34,7 @@ function counters(j: Job): string {
 }
 
 /** The jobs page: status, schedule in words and zone, next occurrences, counters. */
-export function jobsPage(ctx: PageContext, jobs: readonly { job: Job; next: readonly number[] }[]): string {
+export function jobsPage(ctx: PageContext, jobs: readonly { job: Job; next: readonly Occurrence[] }[]): string {
   const rows = jobs.map(({ job: j, next }) => `<tr>
 <td><a class="job-link" href="${esc(ctx.base)}/jobs/${seg(j.id)}">${esc(j.name)}</a><div class="muted mono">${esc(j.id.slice(0, 8))}</div></td>
 <td>${badge(j.status)}</td>
@@ -69,7 +73,7 @@ function actionButtons(ctx: PageContext, j: Job): string {
 }
 
 /** The job page: batches and runs with parameters, statuses, durations; the ledger; actions. */
-export function jobPage(ctx: PageContext, j: Job, batches: readonly BatchRecord[], runs: readonly Run[], ledger: readonly OccurrenceRecord[], next: readonly number[]): string {
+export function jobPage(ctx: PageContext, j: Job, batches: readonly BatchRecord[], runs: readonly Run[], ledger: readonly OccurrenceRecord[], next: readonly Occurrence[]): string {
   const titles = new Map(j.pipeline.steps.map((s) => [s.uuid, s.title || s.uuid.slice(0, 8)]));
   const runRows = runs.map((r) => `<tr data-run="${esc(r.id)}">
 <td><a href="${esc(ctx.base)}/runs/${seg(r.id)}">run ${r.runIndex}</a></td><td>${r.batchIndex}</td><td>${r.gridIndex}</td>
@@ -99,7 +103,7 @@ ${ledger.length ? `<table class="list"><thead><tr><th>When</th><th>Action</th><t
 
 /** The run page: the DAG with step statuses, each step's log (streamed while it runs), notebooks. */
 export function runPage(ctx: PageContext, j: Job, r: Run, notebooks: ReadonlySet<string>): string {
-  const states = new Map(r.steps.map((s) => [s.stepUuid, s]));
+  const states = new Map(r.steps.map((s) => [s.stepId, s]));
   const statusOf = (uuid: string): string => states.get(uuid)?.status ?? 'PENDING';
   const steps = j.pipeline.steps.map((s) => {
     const st = states.get(s.uuid);

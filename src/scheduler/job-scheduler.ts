@@ -1,7 +1,9 @@
 import { TypedEmitter } from '../events.js';
 import { JobStateError, NotFoundError, OptionsError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
-import type { JobFilter, PageRequest, RunFilter, StorageEvent } from '../storage/port.js';
+import type { StorageEvent } from '../storage/port.js';
+import { jobFilterOf, pageOf, previewOptionsOf, runFilterOf, stepStatesOf } from './queries.js';
+import type { Occurrence } from '../schedule/index.js';
 import type { BatchRecord, JobPatch, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
 import { resumeIncompleteBatches, startBatch } from './batches.js';
 import { GridCache, type SchedulerContext, keyedLock } from './context.js';
@@ -20,7 +22,7 @@ import { type JobSchedulerOptions, type ResolvedSchedulerOptions, resolveOptions
 import { handleRun, wireExecutorEvents } from './run-handler.js';
 import { ScheduleCache, isCron } from './schedule-adapter.js';
 import { TimerLoop } from './timer-loop.js';
-import type { Job, JobSpec, JobUpdate, Run, SchedulerEvents } from './types.js';
+import type { Job, JobQuery, JobSpec, JobUpdate, PageOptions, PreviewJobOptions, Run, RunQuery, SchedulerEvents } from './types.js';
 import { toJob, toRun } from './views.js';
 import { Waiters } from './waiters.js';
 
@@ -336,20 +338,28 @@ export class JobScheduler {
   }
 
   /** Jobs of a project (newest first), filtered by status, with run counts per status. */
-  async listJobs(filter: JobFilter = {}): Promise<Page<Job>> {
-    const page = await this.#o.storage.listJobs(filter);
-    return { items: page.items.map((j) => toJob(j, this.#ctx.grids)), next: page.next };
+  async listJobs(filter: JobQuery = {}): Promise<Page<Job>> {
+    const page = await this.#o.storage.listJobs(jobFilterOf(filter));
+    return { items: page.items.map((j) => toJob(j, this.#ctx.grids)), nextCursor: page.nextCursor };
   }
 
-  /** The next `n` occurrences of a job's schedule from now (or `from`). */
-  async previewJob(jobId: string, n = 10, from?: number): Promise<number[]> {
-    return this.#ctx.schedules.preview(await this.#require(jobId), n, from ?? this.#o.clock.now());
+  /**
+   * The next `n` occurrences of a job's schedule after now (or `options.from`), as the
+   * pure `preview` of `pipeline-jobs/schedule` gives them: each with its instant (`time`),
+   * its wall-clock time in the schedule's zone, a `dst` label when it falls on a clock
+   * change, and `skipped: 'dst'` for one that does not run (`gap: 'skip'`; leave those
+   * out with `includeSkipped: false`).
+   */
+  async previewJob(jobId: string, n = 10, options: PreviewJobOptions = {}): Promise<Occurrence[]> {
+    const { from, includeSkipped } = previewOptionsOf(n, options);
+    return this.#ctx.schedules.preview(await this.#require(jobId), n, from ?? this.#o.clock.now(), includeSkipped);
   }
 
   /** The job's occurrence ledger: started batches and skips with reasons, oldest first. */
-  async listOccurrences(jobId: string, page?: { limit?: number; cursor?: string | null }): Promise<Page<OccurrenceRecord>> {
+  async listOccurrences(jobId: string, page?: PageOptions): Promise<Page<OccurrenceRecord>> {
+    const query = pageOf(page, 'page');
     await this.#require(jobId);
-    return this.#o.storage.listOccurrences(jobId, page);
+    return this.#o.storage.listOccurrences(jobId, query);
   }
 
   async getRun(runId: string): Promise<Run | undefined> {
@@ -357,11 +367,16 @@ export class JobScheduler {
     return run && toRun(run, await this.#o.storage.getStepStates(runId));
   }
 
-  /** A job's runs in run order, filtered by status and batch, with cursor pagination. */
-  async listRuns(jobId: string, filter: RunFilter = {}): Promise<Page<Run>> {
+  /**
+   * A job's runs in run order, each with its steps' states (one read for the page),
+   * filtered by status (one or several) and batch, a page at a time.
+   */
+  async listRuns(jobId: string, filter: RunQuery = {}): Promise<Page<Run>> {
+    const query = runFilterOf(filter);
     await this.#require(jobId);
-    const page = await this.#o.storage.listRuns(jobId, filter);
-    return { items: page.items.map((r) => toRun(r, [])), next: page.next };
+    const page = await this.#o.storage.listRuns(jobId, query);
+    const steps = await stepStatesOf(this.#o.storage, page.items.map((r) => r.id));
+    return { items: page.items.map((r) => toRun(r, steps.get(r.id) ?? [])), nextCursor: page.nextCursor };
   }
 
   /** Cancels one run: PENDING -> ABORTED at once; STARTED: stopped, then ABORTED. */
@@ -401,7 +416,7 @@ export class JobScheduler {
   }
 
   /** A job's batches, newest first, with cursor pagination (`limit` default 50). */
-  async listBatches(jobId: string, page?: PageRequest): Promise<Page<BatchRecord>> {
+  async listBatches(jobId: string, page?: PageOptions): Promise<Page<BatchRecord>> {
     return listJobBatches(this.#o.storage, jobId, page);
   }
 

@@ -126,7 +126,7 @@ export async function listJobBatches(storage: Storage, jobId: string, page: Page
     const b = await storage.getBatch(jobId, i);
     if (b) items.push(b);
   }
-  return { items, next: i >= 0 ? String(i) : null };
+  return { items, nextCursor: i >= 0 ? String(i) : null };
 }
 
 async function requireJob(storage: Storage, jobId: string) {

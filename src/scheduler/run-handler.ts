@@ -22,7 +22,7 @@ export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: A
   const result = await o.executor.execute(runRequestOf(job, batch, run, o.snapshots), { signal });
   const steps: StepStateRecord[] = Object.values(result.steps).map((s) => ({
     runId: run.id,
-    stepUuid: s.uuid,
+    stepId: s.uuid,
     status: s.status,
     startedAt: s.startedAt ?? null,
     finishedAt: s.finishedAt ?? null,
@@ -51,10 +51,10 @@ export function wireExecutorEvents(ctx: SchedulerContext): () => void {
       processes.delete(e.runId);
     }),
     executor.on('step:started', (e) => {
-      if (e.jobId !== undefined && e.attempt === 1) ctx.events.emit('step:started', { jobId: e.jobId, runId: e.runId, stepUuid: e.stepId });
+      if (e.jobId !== undefined && e.attempt === 1) ctx.events.emit('step:started', { jobId: e.jobId, runId: e.runId, stepId: e.stepId });
     }),
     executor.on('step:finished', (e) => {
-      if (e.jobId !== undefined) ctx.events.emit('step:finished', { jobId: e.jobId, runId: e.runId, stepUuid: e.stepId, status: e.status });
+      if (e.jobId !== undefined) ctx.events.emit('step:finished', { jobId: e.jobId, runId: e.runId, stepId: e.stepId, status: e.status });
     }),
     executor.on('step:process', (e) => {
       const all = { ...processes.get(e.runId), [e.stepId]: e.process };

@@ -1,4 +1,4 @@
-import { CompiledSchedule, ZoneCache, normalizeSchedule, planDue, preview, type NormalizedSchedule, type ScheduleSpec } from '../schedule/index.js';
+import { CompiledSchedule, ZoneCache, normalizeSchedule, planDue, preview, type NormalizedSchedule, type Occurrence, type ScheduleSpec } from '../schedule/index.js';
 import { JobStatus } from '../status.js';
 import type { JobRecord, SkipReason } from '../storage/records.js';
 
@@ -70,8 +70,8 @@ export class ScheduleCache {
     return !planDue(this.compiled(job), { cursor: job.scheduleCursor, now }).done;
   }
 
-  /** The next `n` occurrence times from `from` (DST skips left out). */
-  preview(job: JobRecord, n: number, from: number): number[] {
-    return preview(this.compiled(job), n, from, { includeSkipped: false }).map((o) => o.time);
+  /** The next `n` occurrences after `from`, with their DST labels (as the pure `preview`). */
+  preview(job: JobRecord, n: number, from: number, includeSkipped: boolean): Occurrence[] {
+    return preview(this.compiled(job), n, from, { includeSkipped });
   }
 }

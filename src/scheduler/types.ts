@@ -134,6 +134,45 @@ export interface JobSpec {
   options?: JobOptions;
 }
 
+/** One value, or several (a filter matches any of them). */
+export type OneOrMany<T> = T | readonly T[];
+
+/**
+ * Which page of a listing. Every `list*` method takes these and answers a `Page`:
+ * `{ items, nextCursor }`, where `nextCursor` is `null` on the last page.
+ */
+export interface PageOptions {
+  /** How many items at most. @default 100 (listBatches: 50) */
+  limit?: number;
+  /** The `nextCursor` of the previous page; absent or `null` for the first page. */
+  cursor?: string | null;
+}
+
+/** `listJobs`' filter: newest first. */
+export interface JobQuery extends PageOptions {
+  projectId?: string;
+  /** One status or several: `'STARTED'`, `['SUCCESS', 'FAILURE']`. */
+  status?: OneOrMany<JobStatus>;
+  /** The job created with this idempotency key. */
+  key?: string;
+}
+
+/** `listRuns`' filter: in run order. */
+export interface RunQuery extends PageOptions {
+  /** One status or several: `'FAILURE'`, `['PENDING', 'STARTED']`. */
+  status?: OneOrMany<RunState>;
+  /** Only the runs of this batch. */
+  batchIndex?: number;
+}
+
+/** Options of `JobScheduler.previewJob`. */
+export interface PreviewJobOptions {
+  /** List the occurrences after this instant (epoch ms or a `Date`). @default now (the scheduler's clock) */
+  from?: number | Date;
+  /** Include occurrences a DST gap skips (`gap: 'skip'`), marked `skipped: 'dst'`. @default true */
+  includeSkipped?: boolean;
+}
+
 /** An explicit patch: an absent field is unchanged. What each state allows is in the lifecycle table. */
 export interface JobUpdate {
   name?: string;
@@ -207,7 +246,7 @@ export interface SchedulerEvents {
   'batch:started': { jobId: string; batchIndex: number; runCount: number; trigger: 'schedule' | 'manual' };
   'run:started': { jobId: string; runId: string; attempt: number };
   'run:finished': { jobId: string; runId: string; status: RunState; reason: RunReason | null };
-  'step:started': { jobId: string; runId: string; stepUuid: string };
-  'step:finished': { jobId: string; runId: string; stepUuid: string; status: RunState };
+  'step:started': { jobId: string; runId: string; stepId: string };
+  'step:finished': { jobId: string; runId: string; stepId: string; status: RunState };
   'scheduler:error': { error: unknown; during: string };
 }

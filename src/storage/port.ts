@@ -163,6 +163,12 @@ export interface Storage {
   putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void>;
   getStepStates(runId: string): Promise<StepStateRecord[]>;
   /**
+   * Optional: the step states of several runs in one read (a page of `listRuns`), by run
+   * id; a run without states maps to `[]` or is absent. Without it the scheduler calls
+   * `getStepStates` once per run.
+   */
+  getStepStatesOf?(runIds: readonly string[]): Promise<Map<string, StepStateRecord[]>>;
+  /**
    * Deletes finished runs (with their step states). Runs still PENDING or STARTED are
    * never deleted. `keepLatest`: all but the N most recently finished of the job.
    * In the same transaction, every batch of the job left without runs goes too, unless it

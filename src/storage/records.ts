@@ -172,7 +172,7 @@ export interface RunRecord {
 /** One step of one run. */
 export interface StepStateRecord {
   readonly runId: string;
-  readonly stepUuid: string;
+  readonly stepId: string;
   readonly status: RunState;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
@@ -201,5 +201,5 @@ export interface OccurrenceRecord {
 /** A page of results and the cursor for the next page (`null` at the end). */
 export interface Page<T> {
   readonly items: T[];
-  readonly next: string | null;
+  readonly nextCursor: string | null;
 }

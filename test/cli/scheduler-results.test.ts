@@ -80,9 +80,9 @@ describe('JobScheduler results: readLog / followLog / listBatches / getBatch', (
     const first = await h.scheduler.listBatches(job.id, { limit: 2 });
     expect(first.items.map((b) => b.batchIndex)).toEqual([2, 1]);
     expect(first.items[0]).toMatchObject({ jobId: job.id, trigger: 'manual', runCount: 1 });
-    const second = await h.scheduler.listBatches(job.id, { limit: 2, cursor: first.next });
+    const second = await h.scheduler.listBatches(job.id, { limit: 2, cursor: first.nextCursor });
     expect(second.items.map((b) => b.batchIndex)).toEqual([0]);
-    expect(second.next).toBeNull();
+    expect(second.nextCursor).toBeNull();
     expect((await h.scheduler.getBatch(job.id, 1))?.batchIndex).toBe(1);
     expect(await h.scheduler.getBatch(job.id, 7)).toBeUndefined();
   });

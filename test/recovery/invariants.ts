@@ -9,7 +9,7 @@ export async function runsOf(storage: Storage, jobId: string): Promise<RunRecord
   do {
     const page = await storage.listRuns(jobId, { limit: 1000, cursor });
     out.push(...page.items);
-    cursor = page.next;
+    cursor = page.nextCursor;
   } while (cursor !== null);
   return out;
 }
@@ -20,7 +20,7 @@ export async function ledgerOf(storage: Storage, jobId: string): Promise<Occurre
   do {
     const page = await storage.listOccurrences(jobId, { limit: 1000, cursor });
     out.push(...page.items);
-    cursor = page.next;
+    cursor = page.nextCursor;
   } while (cursor !== null);
   return out;
 }

@@ -28,7 +28,7 @@ describe('cancelling', () => {
     const runs = (await h.scheduler.listRuns(job.id)).items;
     expect(runs.map((r) => r.status)).toEqual(['ABORTED', 'ABORTED', 'ABORTED']);
     const first = (await h.scheduler.getRun(runs[0]!.id))!;
-    expect(first.steps.map((s) => [s.stepUuid, s.status])).toEqual([
+    expect(first.steps.map((s) => [s.stepId, s.status])).toEqual([
       ['a', 'ABORTED'],
       ['b', 'ABORTED'],
     ]);
@@ -176,7 +176,7 @@ describe('listing', () => {
     do {
       const page = await h.scheduler.listRuns(job.id, { limit: 10, cursor, status: ['SUCCESS'], batchIndex: 0 });
       seen.push(...page.items.map((r) => r.runIndex));
-      cursor = page.next;
+      cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i));
   });

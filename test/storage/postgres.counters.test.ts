@@ -77,7 +77,7 @@ describe.skipIf(!url)('PostgresStorage counters and claims', () => {
     expect((await s.getJob(job.id))!.counters).toEqual(await countedFromRuns(s, job.id));
     const page = await s.listRuns(job.id, { limit: 2, cursor: '1' });
     expect(page.items.map((r) => r.id)).toEqual(['run-2', 'run-3']);
-    expect((await s.listRuns(job.id, { cursor: page.next })).items.map((r) => r.id)).toEqual(['run-4']);
+    expect((await s.listRuns(job.id, { cursor: page.nextCursor })).items.map((r) => r.id)).toEqual(['run-4']);
   });
 
   it('makes a claim in flight wait for an update of the job, then apply its new limit or status', async () => {

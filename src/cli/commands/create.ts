@@ -1,7 +1,7 @@
 import type { ScheduleSpec } from '../../index.js';
 import { type GlobalOptions, openEnv } from '../env.js';
 import { UsageError } from '../errors.js';
-import { printJson, time } from '../format.js';
+import { dstNote, printJson, time } from '../format.js';
 import { jobSpecOf, type SpecOptions } from '../spec.js';
 
 export interface CreateOptions extends SpecOptions {
@@ -40,7 +40,7 @@ export async function createCommand(project: string, pipeline: string | undefine
     if (o.json) printJson({ job, nextOccurrences: next });
     else {
       process.stdout.write(`Job ${job.id} created (${job.status}): ${job.name}, ${job.selectedRuns} run(s) per batch\n`);
-      if (next.length > 0) process.stdout.write(`Next: ${next.map(time).join(', ')}\n`);
+      if (next.length > 0) process.stdout.write(`Next: ${next.map((o) => `${time(o.time)}${dstNote(o)}`).join(', ')}\n`);
       process.stdout.write('Runs start when a worker is running: pipeline-jobs worker (or serve)\n');
     }
     return 0;

@@ -1,7 +1,7 @@
 import type { Job, OccurrenceRecord } from '../../index.js';
 import { describeSchedule } from '../../dashboard/index.js';
 import { type GlobalOptions, openEnv } from '../env.js';
-import { paramsText, printJson, runDuration, table, time, zoned } from '../format.js';
+import { dstNote, paramsText, printJson, runDuration, table, time, zoned } from '../format.js';
 import { allJobs, allRuns, resolveJob } from '../resolve.js';
 
 function scheduleText(j: Job): string {
@@ -59,7 +59,7 @@ export async function jobCommand(ref: string, o: GlobalOptions & { next?: number
     ];
     if (next.length > 0) {
       const tz = job.schedule.type === 'cron' ? job.schedule.timezone : 'UTC';
-      lines.push('', 'Next occurrences:', ...next.map((t) => `  ${time(t)}  (${zoned(t, tz)})`));
+      lines.push('', 'Next occurrences:', ...next.map((o) => `  ${time(o.time)}  (${zoned(o.time, tz)})${dstNote(o)}`));
     }
     if (ledger.length > 0) lines.push('', 'Occurrence ledger:', table(['WHEN', 'ACTION', 'DETAIL'], ledger.map(ledgerLine)).replace(/^/gm, '  '));
     process.stdout.write(`${lines.join('\n')}\n`);

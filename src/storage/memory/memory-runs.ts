@@ -28,7 +28,7 @@ export class MemoryRuns {
       this.s.runs.set(runId, next);
       this.s.pending.remove(jobId, seq);
       this.s.jobs.set(jobId, { ...job, counters: moveCounter(job.counters, RunState.PENDING, RunState.STARTED) });
-      claimed.push(structuredClone(next));
+      claimed.push(this.s.runs.get(next.id)!);
     }
     return claimed;
   }
@@ -120,18 +120,18 @@ export class MemoryRuns {
     for (const run of this.s.runs.values()) {
       if (run.status !== RunState.STARTED || run.leaseExpiresAt === null || run.leaseExpiresAt > storeNow) continue;
       const job = this.s.jobs.get(run.jobId)!;
-      if (RUNS_WRITABLE.includes(job.status) && requeue(structuredClone(job)) && !run.cancelRequested) {
+      if (RUNS_WRITABLE.includes(job.status) && requeue(job) && !run.cancelRequested) {
         const seq = ++this.s.seq;
         const next: RunRecord = { ...run, status: RunState.PENDING, leaseOwner: null, leaseExpiresAt: null, startedAt: null, seq };
         this.s.runs.set(run.id, next);
         this.s.pending.add(run.jobId, seq, run.id);
         this.s.jobs.set(job.id, { ...job, counters: moveCounter(job.counters, RunState.STARTED, RunState.PENDING) });
-        out.push({ run: structuredClone(next), outcome: 'requeued' });
+        out.push({ run: this.s.runs.get(next.id)!, outcome: 'requeued' });
         this.s.listeners.emit({ type: 'runs-pending', jobId: job.id });
       } else {
         const status = run.cancelRequested ? RunState.ABORTED : RunState.FAILURE;
         await this.finishRun(run.id, { status, owner: run.leaseOwner, reason: run.cancelRequested ? 'cancelled' : 'interrupted', now });
-        out.push({ run: structuredClone(this.s.runs.get(run.id)!), outcome: 'failed' });
+        out.push({ run: this.s.runs.get(run.id)!, outcome: 'failed' });
       }
     }
     return out;
@@ -139,7 +139,7 @@ export class MemoryRuns {
 
   async getRun(id: string): Promise<RunRecord | undefined> {
         const run = this.s.runs.get(id);
-    return run && structuredClone(run);
+    return run;
   }
 
   async listRuns(jobId: string, filter: RunFilter = {}): Promise<Page<RunRecord>> {
@@ -150,7 +150,7 @@ export class MemoryRuns {
       const at = parseIndexCursor(c);
       return (r) => r.runIndex > at;
     });
-    return { items: p.items.map((r) => structuredClone(r)), next: p.next };
+    return p;
   }
 
   async putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
@@ -159,7 +159,7 @@ export class MemoryRuns {
   }
 
   async getStepStates(runId: string): Promise<StepStateRecord[]> {
-        return structuredClone(this.s.steps.get(runId) ?? []);
+        return this.s.steps.get(runId) ?? [];
   }
 
   async deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {

@@ -1,19 +1,21 @@
 import type { Clock } from '../../clock.js';
 import type { BatchRecord, JobRecord, OccurrenceRecord, RunRecord, StepStateRecord } from '../records.js';
 import type { Listeners } from './listeners.js';
+import { FrozenMap } from './frozen.js';
 import { PendingIndex } from './pending-index.js';
 import type { LedgerRetention } from '../port.js';
 import { ledgerVictims } from '../shared/rules.js';
 
 /** What the parts of {@link MemoryStorage} share: the records, by role, of one store. Internal. */
 export class MemoryState {
-  readonly jobs = new Map<string, JobRecord>();
+  // Records are frozen as they are stored (see frozen.ts): reads return them as they are.
+  readonly jobs = new FrozenMap<string, JobRecord>();
   /** Key: `jobId \0 batchIndex`. */
-  readonly batches = new Map<string, BatchRecord>();
-  readonly runs = new Map<string, RunRecord>();
+  readonly batches = new FrozenMap<string, BatchRecord>();
+  readonly runs = new FrozenMap<string, RunRecord>();
   readonly runsByJob = new Map<string, Set<string>>();
   readonly pending = new PendingIndex();
-  readonly steps = new Map<string, StepStateRecord[]>();
+  readonly steps = new FrozenMap<string, StepStateRecord[]>();
   /** A job's ledger, oldest first, each record with its position (`ord`, kept across pruning). */
   readonly ledger = new Map<string, Array<{ ord: number; r: OccurrenceRecord }>>();
   seq = 0;

@@ -1,3 +1,4 @@
+import { frozenCopy } from './frozen.js';
 import type { Clock } from '../../clock.js';
 import { SystemClock } from '../../clock.js';
 import { StorageError } from '../../errors.js';
@@ -34,9 +35,9 @@ import type {
 import { Listeners } from './listeners.js';
 import { MemoryRuns } from './memory-runs.js';
 import { MemoryState } from './memory-state.js';
-import { RUNS_WRITABLE, checkBatchInput, checkLedgerRetention, freshRuns } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkBatchInput, checkLedgerRetention, checkRunIds, freshRuns } from '../shared/checks.js';
 import { jobAfterCursor, jobCursor, pageOf, parseIndexCursor } from '../shared/cursors.js';
-import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
+import { applyJobPatch, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import { pendingRun } from './helpers.js';
 
 /** Options of {@link MemoryStorage}. */
@@ -86,11 +87,11 @@ export class MemoryStorage implements Storage {
     this.#check();
     if (this.#s.jobs.has(job.id)) throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id });
     const holder = job.key === null ? undefined : this.#jobWithKey(job.key);
-    if (holder) return structuredClone(holder);
+    if (holder) return holder;
     this.#s.jobs.set(job.id, structuredClone(job));
     this.#s.runsByJob.set(job.id, new Set());
     this.#s.ledger.set(job.id, []);
-    return structuredClone(job);
+    return this.#s.jobs.get(job.id)!;
   }
 
   /** The job holding `key`: a scan, paid only by creates and listings that give a key. */
@@ -102,7 +103,7 @@ export class MemoryStorage implements Storage {
   async getJob(id: string): Promise<JobRecord | undefined> {
     this.#check();
     const job = this.#s.jobs.get(id);
-    return job && structuredClone(job);
+    return job;
   }
 
   async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
@@ -111,7 +112,7 @@ export class MemoryStorage implements Storage {
       .filter((j) => (filter.projectId === undefined || j.projectId === filter.projectId) && (filter.key === undefined || j.key === filter.key) && (!filter.status || filter.status.includes(j.status)))
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     const page = pageOf(jobs, filter, jobCursor, jobAfterCursor);
-    return { items: page.items.map((j) => structuredClone(j)), next: page.next };
+    return page;
   }
 
   async listJobIds(statuses: readonly JobStatus[]): Promise<string[]> {
@@ -126,7 +127,7 @@ export class MemoryStorage implements Storage {
     const next = applyJobPatch(job, patch, now);
     this.#s.jobs.set(id, next);
     this.#s.listeners.emit({ type: 'job-changed', jobId: id });
-    return structuredClone(next);
+    return next;
   }
 
   async deleteJob(id: string): Promise<string[]> {
@@ -154,8 +155,10 @@ export class MemoryStorage implements Storage {
       runCount: input.runCount,
       writtenRuns: 0,
       firstRunIndex: job.runCount,
-      envVars: { ...job.envVars },
-      ...structuredClone(batchGrid(job, input)),
+      envVars: job.envVars,
+      // The job's grid is shared, not copied (both are frozen); a caller's is copied.
+      grid: input.grid === undefined ? job.grid : frozenCopy(input.grid),
+      selection: input.selection === undefined ? job.selection : frozenCopy(input.selection),
       createdAt: input.now,
     };
     this.#s.batches.set(`${job.id}\u0000${batch.batchIndex}`, batch);
@@ -166,7 +169,7 @@ export class MemoryStorage implements Storage {
       this.#s.pruneLedger(job.id, input.ledgerRetention, input.now);
     }
     this.#s.listeners.emit({ type: 'job-changed', jobId: job.id });
-    return structuredClone(batch);
+    return batch;
   }
 
   async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean> {
@@ -206,14 +209,13 @@ export class MemoryStorage implements Storage {
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
     this.#check();
     const b = this.#s.batches.get(`${jobId}\u0000${batchIndex}`);
-    return b && structuredClone(b);
+    return b;
   }
 
   async listIncompleteBatches(): Promise<BatchRecord[]> {
     this.#check();
     return [...this.#s.batches.values()]
-      .filter((b) => b.writtenRuns < b.runCount && RUNS_WRITABLE.includes(this.#s.jobs.get(b.jobId)!.status))
-      .map((b) => structuredClone(b));
+      .filter((b) => b.writtenRuns < b.runCount && RUNS_WRITABLE.includes(this.#s.jobs.get(b.jobId)!.status));
   }
 
   async recordSkips(
@@ -249,7 +251,7 @@ export class MemoryStorage implements Storage {
       const at = parseIndexCursor(c);
       return (x) => x.ord > at;
     });
-    return { items: p.items.map((x) => ({ ...x.r })), next: p.next };
+    return { items: p.items.map((x) => ({ ...x.r })), nextCursor: p.nextCursor };
   }
 
   async claimRuns(input: ClaimInput): Promise<RunRecord[]> {
@@ -290,6 +292,12 @@ export class MemoryStorage implements Storage {
   async getStepStates(runId: string): Promise<StepStateRecord[]> {
     this.#check();
     return this.#runs.getStepStates(runId);
+  }
+
+  async getStepStatesOf(runIds: readonly string[]): Promise<Map<string, StepStateRecord[]>> {
+    this.#check();
+    checkRunIds(runIds);
+    return new Map(await Promise.all(runIds.map(async (id) => [id, await this.#runs.getStepStates(id)] as const)));
   }
 
   async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {

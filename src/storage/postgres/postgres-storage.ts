@@ -11,7 +11,7 @@ import type {
   CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage, StorageEvent,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkBatchInput, checkLedgerRetention } from '../shared/checks.js';
+import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/checks.js';
 import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
@@ -227,7 +227,7 @@ export class PostgresStorage implements Storage {
         [filter.projectId ?? null, filter.status ?? null, at, id, limit + 1, filter.key ?? null],
       );
       const items = rows.slice(0, limit).map(toJob);
-      return { items, next: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };
+      return { items, nextCursor: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };
     });
   }
 
@@ -340,7 +340,7 @@ export class PostgresStorage implements Storage {
       const after = page.cursor ? parseIndexCursor(page.cursor) : -1;
       const { rows } = await this.#pool.query<LedgerRow>(`SELECT * FROM ${this.#t.ledger} WHERE job_id = $1 AND ord > $2 ORDER BY ord LIMIT $3`, [jobId, after, limit + 1]);
       const items = rows.slice(0, limit);
-      return { items: items.map(toOccurrence), next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.ord) : null };
+      return { items: items.map(toOccurrence), nextCursor: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.ord) : null };
     });
   }
 
@@ -386,6 +386,11 @@ export class PostgresStorage implements Storage {
 
   async getStepStates(runId: string): Promise<StepStateRecord[]> {
     return this.#do('getStepStates', () => this.#runs.getSteps(runId));
+  }
+
+  async getStepStatesOf(runIds: readonly string[]): Promise<Map<string, StepStateRecord[]>> {
+    checkRunIds(runIds);
+    return this.#do('getStepStatesOf', () => this.#runs.getStepsOf(runIds));
   }
 
   async deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {

@@ -4,7 +4,7 @@ import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, HeartbeatResult, RecoveredRun, RunFilter, StorageEvent } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { DeltaTally, Deltas } from './counters.js';
@@ -228,7 +228,7 @@ export class PgRuns {
       [jobId, filter.status ?? null, filter.batchIndex ?? null, limit + 1, ...(after < 0 ? [] : [after])],
     );
     const items = rows.slice(0, limit).map(toRun);
-    return { items, next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
+    return { items, nextCursor: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
   }
 
   async putSteps(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
@@ -242,7 +242,7 @@ export class PgRuns {
         `INSERT INTO ${t.steps} (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error)
          SELECT $1, x.o - 1, x.u, x.s, x.sa, x.fa, x.a, x.e, x.err
          FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::text[]) WITH ORDINALITY AS x(u, s, sa, fa, a, e, err, o)`,
-        [runId, steps.map((s) => s.stepUuid), steps.map((s) => s.status), steps.map((s) => s.startedAt), steps.map((s) => s.finishedAt), steps.map((s) => s.attempts), steps.map((s) => s.exitCode), steps.map((s) => (s.error ? json(s.error) : null))],
+        [runId, steps.map((s) => s.stepId), steps.map((s) => s.status), steps.map((s) => s.startedAt), steps.map((s) => s.finishedAt), steps.map((s) => s.attempts), steps.map((s) => s.exitCode), steps.map((s) => (s.error ? json(s.error) : null))],
       );
     });
   }
@@ -250,6 +250,12 @@ export class PgRuns {
   async getSteps(runId: string): Promise<StepStateRecord[]> {
     const { rows } = await this.pool.query<StepRow>(`SELECT * FROM ${this.t.steps} WHERE run_id = $1 ORDER BY ord`, [runId]);
     return rows.map(toStep);
+  }
+
+  /** The step states of several runs in one statement, by run id. */
+  async getStepsOf(runIds: readonly string[]): Promise<Map<string, StepStateRecord[]>> {
+    const { rows } = await this.pool.query<StepRow>(`SELECT * FROM ${this.t.steps} WHERE run_id = ANY($1::text[]) ORDER BY run_id, ord`, [runIds]);
+    return groupSteps(runIds, rows.map(toStep));
   }
 
   async delete(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {

@@ -6,7 +6,7 @@
 import { StorageError } from '../../errors.js';
 import { JobStatus } from '../../status.js';
 import type { CreateBatchInput } from '../port.js';
-import type { BatchRecord, NewRun } from '../records.js';
+import type { BatchRecord, NewRun, StepStateRecord } from '../records.js';
 
 /**
  * The job statuses in which a batch's runs may still be written (`insertRuns` is
@@ -86,4 +86,18 @@ export function checkLedgerRetention(r: unknown, path: string): void {
   if (maxAgeMs !== undefined && (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs < 0)) {
     throw new StorageError('STORAGE_INVALID_INPUT', `maxAgeMs must be a number >= 0, got ${String(maxAgeMs)}`, { path: `${path}.maxAgeMs`, value: maxAgeMs });
   }
+}
+
+/** `getStepStatesOf`' argument: a list of run ids. */
+export function checkRunIds(runIds: unknown): void {
+  if (!Array.isArray(runIds) || runIds.some((id) => typeof id !== 'string')) {
+    throw new StorageError('STORAGE_INVALID_INPUT', 'Expected a list of run ids', { path: 'runIds', value: runIds });
+  }
+}
+
+/** Step states grouped by run, every asked run present (`[]` for one without states). */
+export function groupSteps(runIds: readonly string[], steps: readonly StepStateRecord[]): Map<string, StepStateRecord[]> {
+  const out = new Map<string, StepStateRecord[]>(runIds.map((id) => [id, []]));
+  for (const s of steps) out.get(s.runId)?.push(s);
+  return out;
 }

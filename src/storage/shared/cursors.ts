@@ -15,7 +15,7 @@ export function pageOf<T>(items: T[], req: PageRequest, key: (item: T) => string
   const from = start < 0 ? items.length : start;
   const slice = items.slice(from, from + limit);
   const more = from + limit < items.length;
-  return { items: slice, next: more && slice.length > 0 ? key(slice[slice.length - 1]!) : null };
+  return { items: slice, nextCursor: more && slice.length > 0 ? key(slice[slice.length - 1]!) : null };
 }
 
 /** The cursor of a job in newest-first order: its creation time and id. */

@@ -231,7 +231,7 @@ export function toOccurrence(row: LedgerRow): OccurrenceRecord {
 export function toStep(row: StepRow): StepStateRecord {
   return {
     runId: row.run_id,
-    stepUuid: row.step_uuid,
+    stepId: row.step_uuid,
     status: row.status as RunState,
     startedAt: numOrNull(row.started_at),
     finishedAt: numOrNull(row.finished_at),

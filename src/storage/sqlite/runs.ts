@@ -4,7 +4,7 @@ import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
@@ -254,7 +254,7 @@ export class SqliteRuns {
       )
       .all(jobId, after, ...twice(filter.status ? JSON.stringify(filter.status) : null), ...twice(filter.batchIndex ?? null), limit + 1) as RunRow[];
     const items = rows.slice(0, limit).map(toRun);
-    return { items, next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
+    return { items, nextCursor: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
   }
 
   putSteps(runId: string, steps: readonly StepStateRecord[]): void {
@@ -263,12 +263,18 @@ export class SqliteRuns {
       if (!db.stmt('SELECT 1 FROM pj_runs WHERE id = ?').get(runId)) return;
       db.stmt('DELETE FROM pj_steps WHERE run_id = ?').run(runId);
       const insert = db.stmt('INSERT INTO pj_steps (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      steps.forEach((s, i) => insert.run(runId, i, s.stepUuid, s.status, s.startedAt, s.finishedAt, s.attempts, s.exitCode, s.error ? json(s.error) : null));
+      steps.forEach((s, i) => insert.run(runId, i, s.stepId, s.status, s.startedAt, s.finishedAt, s.attempts, s.exitCode, s.error ? json(s.error) : null));
     });
   }
 
   getSteps(runId: string): StepStateRecord[] {
     return (this.db.stmt('SELECT * FROM pj_steps WHERE run_id = ? ORDER BY ord').all(runId) as StepRow[]).map(toStep);
+  }
+
+  /** The step states of several runs in one statement, by run id. */
+  getStepsOf(runIds: readonly string[]): Map<string, StepStateRecord[]> {
+    const rows = this.db.stmt('SELECT * FROM pj_steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, ord').all(JSON.stringify(runIds)) as StepRow[];
+    return groupSteps(runIds, rows.map(toStep));
   }
 
   delete(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): string[] {

@@ -10,7 +10,7 @@ import type {
   CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, LedgerRetention, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
-import { checkBatchInput, checkLedgerRetention } from '../shared/checks.js';
+import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/checks.js';
 import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
@@ -148,7 +148,7 @@ export class SqliteStorage implements Storage {
         )
         .all(filter.projectId ?? null, filter.projectId ?? null, filter.key ?? null, filter.key ?? null, ...twice(filter.status ? JSON.stringify(filter.status) : null), at, at, at, id, limit + 1) as JobRow[];
       const items = rows.slice(0, limit).map(toJob);
-      return { items, next: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };
+      return { items, nextCursor: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };
     });
   }
 
@@ -258,7 +258,7 @@ export class SqliteStorage implements Storage {
       const after = page.cursor ? parseIndexCursor(page.cursor) : -1;
       const rows = db.stmt('SELECT * FROM pj_ledger WHERE job_id = ? AND ord > ? ORDER BY ord LIMIT ?').all(jobId, after, limit + 1) as LedgerRow[];
       const items = rows.slice(0, limit);
-      return { items: items.map(toOccurrence), next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.ord) : null };
+      return { items: items.map(toOccurrence), nextCursor: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.ord) : null };
     });
   }
 
@@ -304,6 +304,11 @@ export class SqliteStorage implements Storage {
 
   async getStepStates(runId: string): Promise<StepStateRecord[]> {
     return this.#run(() => this.#runs!.getSteps(runId));
+  }
+
+  async getStepStatesOf(runIds: readonly string[]): Promise<Map<string, StepStateRecord[]>> {
+    checkRunIds(runIds);
+    return this.#run(() => this.#runs!.getStepsOf(runIds));
   }
 
   async deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {

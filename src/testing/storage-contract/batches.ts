@@ -177,8 +177,8 @@ export function batchesContract(ctx: () => ContractContext): void {
       ]);
       const p1 = await storage.listOccurrences(job.id, { limit: 3 });
       expect(p1.items).toEqual(ledger.slice(0, 3));
-      const p2 = await storage.listOccurrences(job.id, { limit: 3, cursor: p1.next });
-      expect(p2).toEqual({ items: ledger.slice(3), next: null });
+      const p2 = await storage.listOccurrences(job.id, { limit: 3, cursor: p1.nextCursor });
+      expect(p2).toEqual({ items: ledger.slice(3), nextCursor: null });
       expect(await rejection(storage.recordSkips('no-such-job', [{ at: T0, reason: 'missed' }]))).toMatchObject({ name: 'StorageError', code: 'STORAGE_NOT_FOUND' });
       expect((await storage.listOccurrences('no-such-job')).items).toEqual([]);
     });

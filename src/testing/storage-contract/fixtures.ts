@@ -126,7 +126,7 @@ export async function allRuns(storage: Storage, jobId: string): Promise<RunRecor
   do {
     const page = await storage.listRuns(jobId, { limit: 500, cursor });
     out.push(...page.items);
-    cursor = page.next;
+    cursor = page.nextCursor;
   } while (cursor !== null);
   return out;
 }

@@ -26,19 +26,27 @@ export function jobsContract(ctx: () => ContractContext): void {
       expect(await storage.getJob(job.id)).toEqual(job);
     });
 
-    it('hands out copies: changing a returned or given record changes nothing stored', async () => {
+    it('hands out copies or frozen records: changing a returned or given record changes nothing stored', async () => {
       const { storage } = ctx();
       const job = makeJob();
       const given = structuredClone(job) as { -readonly [K in keyof JobRecord]: JobRecord[K] };
       await storage.insertJob(given);
       given.name = 'changed after insert';
       (given.envVars as Record<string, string>).A = 'changed';
+      // A store may hand out frozen records (no copy per read): a change then throws a TypeError.
+      const change = (what: string, fn: () => void): void => {
+        try {
+          fn();
+        } catch (error) {
+          expect(error, `rule: ${what}: a frozen record refuses changes with a TypeError`).toBeInstanceOf(TypeError);
+        }
+      };
       const got = (await storage.getJob(job.id)) as { name: string; envVars: Record<string, string> };
-      got.name = 'changed';
-      got.envVars.A = 'changed';
+      change('getJob', () => (got.name = 'changed'));
+      change('getJob (nested)', () => (got.envVars.A = 'changed'));
       const listed = (await storage.listJobs()).items.find((j) => j.id === job.id) as { envVars: Record<string, string> };
-      listed.envVars.B = 'changed';
-      expect(await storage.getJob(job.id)).toEqual(job);
+      change('listJobs', () => (listed.envVars.B = 'changed'));
+      expect(await storage.getJob(job.id), 'rule: the stored record is as inserted').toEqual(job);
     });
 
     it('lists jobs newest first, filtered by project and status, page by page', async () => {
@@ -54,7 +62,7 @@ export function jobsContract(ctx: () => ContractContext): void {
         const page = await storage.listJobs({ limit: 3, cursor });
         expect(page.items.length).toBeLessThanOrEqual(3);
         seen.push(...page.items.map((j) => j.id));
-        cursor = page.next;
+        cursor = page.nextCursor;
         pages++;
       } while (cursor !== null);
       expect(pages).toBe(3);
@@ -63,7 +71,7 @@ export function jobsContract(ctx: () => ContractContext): void {
       expect(even.items.map((j) => j.id)).toEqual([jobs[6]!, jobs[4]!, jobs[2]!, jobs[0]!].map((j) => j.id));
       const evenStarted = await storage.listJobs({ projectId: 'p-even', status: ['STARTED'] });
       expect(evenStarted.items.map((j) => j.id)).toEqual([jobs[2]!.id, jobs[0]!.id]);
-      expect(evenStarted.next).toBeNull();
+      expect(evenStarted.nextCursor).toBeNull();
       expect((await storage.listJobs({ projectId: 'nobody' })).items).toEqual([]);
     });
 
@@ -74,7 +82,7 @@ export function jobsContract(ctx: () => ContractContext): void {
       const first = await storage.listJobs({ projectId: 'p-del', limit: 2 });
       expect(first.items.map((j) => j.id)).toEqual([jobs[4]!.id, jobs[3]!.id]);
       await storage.deleteJob(jobs[3]!.id);
-      const second = await storage.listJobs({ projectId: 'p-del', limit: 2, cursor: first.next });
+      const second = await storage.listJobs({ projectId: 'p-del', limit: 2, cursor: first.nextCursor });
       expect(second.items.map((j) => j.id)).toEqual([jobs[2]!.id, jobs[1]!.id]);
     });
 
@@ -129,7 +137,7 @@ export function jobsContract(ctx: () => ContractContext): void {
       const { job, runs } = await jobWithRuns(storage, 4);
       const more = await addBatch(storage, job.id, 2);
       await storage.recordSkips(job.id, [{ at: T0, reason: 'paused' }]);
-      await storage.putStepStates(runs[0]!.id, [{ runId: runs[0]!.id, stepUuid: 's1', status: 'PENDING', startedAt: null, finishedAt: null, attempts: 0, exitCode: null, error: null }]);
+      await storage.putStepStates(runs[0]!.id, [{ runId: runs[0]!.id, stepId: 's1', status: 'PENDING', startedAt: null, finishedAt: null, attempts: 0, exitCode: null, error: null }]);
       const other = await jobWithRuns(storage, 2);
       const deleted = await storage.deleteJob(job.id);
       expect([...deleted].sort()).toEqual([...runs, ...more].map((r) => r.id).sort());

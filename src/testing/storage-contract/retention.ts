@@ -98,7 +98,7 @@ export function retentionContract(ctx: () => ContractContext): void {
       // A page cursor still continues at the right place after the records before it went.
       const p1 = await storage.listOccurrences(job.id, { limit: 1 });
       await storage.createBatch({ jobId: job.id, trigger: 'schedule', occurrenceAt: T0 + 200 * S, runCount: 0, expectStatus: ['STARTED'], ledgerRetention: { maxRecords: 2 }, now: T0 + 200 * S });
-      const p2 = await storage.listOccurrences(job.id, { cursor: p1.next });
+      const p2 = await storage.listOccurrences(job.id, { cursor: p1.nextCursor });
       expect(p2.items.map((r) => [r.action, r.at])).toEqual([['skipped', T0 + 6 * S], ['started', T0 + 200 * S]]);
       // Without a retention nothing is pruned.
       await storage.recordSkips(job.id, [{ at: T0 + 201 * S, reason: 'missed' }]);

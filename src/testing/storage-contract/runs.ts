@@ -3,8 +3,8 @@ import type { StepStateRecord } from '../../storage/records.js';
 import type { ContractContext } from './fixtures.js';
 import { T0, addBatch, countedFromRuns, jobWithRuns, rejection } from './fixtures.js';
 
-function step(runId: string, stepUuid: string, over: Partial<StepStateRecord> = {}): StepStateRecord {
-  return { runId, stepUuid, status: 'PENDING', startedAt: null, finishedAt: null, attempts: 0, exitCode: null, error: null, ...over };
+function step(runId: string, stepId: string, over: Partial<StepStateRecord> = {}): StepStateRecord {
+  return { runId, stepId, status: 'PENDING', startedAt: null, finishedAt: null, attempts: 0, exitCode: null, error: null, ...over };
 }
 
 /** Listing runs, step states, retention deletes, closing. */
@@ -20,15 +20,15 @@ export function runsContract(ctx: () => ContractContext): void {
       do {
         const page = await storage.listRuns(job.id, { limit: 4, cursor });
         ids.push(...page.items.map((r) => r.id));
-        cursor = page.next;
+        cursor = page.nextCursor;
       } while (cursor !== null);
       expect(ids).toEqual([...runs, ...second].map((r) => r.id));
       const started = await storage.listRuns(job.id, { status: ['STARTED'] });
       expect(started.items.map((r) => r.id)).toEqual(claimed.map((r) => r.id));
       const batch1 = await storage.listRuns(job.id, { batchIndex: 1, status: ['PENDING'], limit: 3 });
       expect(batch1.items.map((r) => r.runIndex)).toEqual([6, 7, 8]);
-      const batch1rest = await storage.listRuns(job.id, { batchIndex: 1, status: ['PENDING'], limit: 3, cursor: batch1.next });
-      expect(batch1rest).toMatchObject({ items: [{ runIndex: 9 }], next: null });
+      const batch1rest = await storage.listRuns(job.id, { batchIndex: 1, status: ['PENDING'], limit: 3, cursor: batch1.nextCursor });
+      expect(batch1rest).toMatchObject({ items: [{ runIndex: 9 }], nextCursor: null });
       expect((await storage.listRuns('no-such-job')).items).toEqual([]);
       expect(await rejection(storage.listRuns(job.id, { cursor: 'not-a-cursor' }))).toMatchObject({ code: 'STORAGE_INVALID_CURSOR' });
     });
@@ -39,7 +39,7 @@ export function runsContract(ctx: () => ContractContext): void {
       const first = await storage.listRuns(job.id, { limit: 2 });
       await storage.finishRun(runs[1]!.id, { status: 'ABORTED', owner: null, now: T0 });
       expect(await storage.deleteRuns(job.id, { runIds: [runs[1]!.id] })).toEqual([runs[1]!.id]);
-      const next = await storage.listRuns(job.id, { limit: 2, cursor: first.next });
+      const next = await storage.listRuns(job.id, { limit: 2, cursor: first.nextCursor });
       expect(next.items.map((r) => r.id)).toEqual([runs[2]!.id, runs[3]!.id]);
     });
 
@@ -54,12 +54,30 @@ export function runsContract(ctx: () => ContractContext): void {
       await storage.putStepStates(id, states);
       const got = await storage.getStepStates(id);
       expect(got).toEqual(states);
-      (got[0] as { status: string }).status = 'SUCCESS';
+      // A returned record is the caller's copy or frozen: changing it never changes the store.
+      try {
+        (got[0] as { status: string }).status = 'SUCCESS';
+      } catch (error) {
+        expect(error, 'rule: a frozen record refuses changes with a TypeError').toBeInstanceOf(TypeError);
+      }
       expect(await storage.getStepStates(id)).toEqual(states);
       await storage.putStepStates(id, [step(id, 's1', { status: 'ABORTED' })]);
       expect(await storage.getStepStates(id)).toEqual([step(id, 's1', { status: 'ABORTED' })]);
       expect(await storage.getStepStates(runs[1]!.id)).toEqual([]);
       expect(await storage.getStepStates('no-such-run')).toEqual([]);
+    });
+
+    it('getStepStatesOf (optional) reads the states of several runs at once, as getStepStates does', async () => {
+      const { storage } = ctx();
+      if (!storage.getStepStatesOf) return;
+      const { runs } = await jobWithRuns(storage, 3);
+      const [a, b, c] = runs.map((r) => r.id) as [string, string, string];
+      await storage.putStepStates(a, [step(a, 's2', { status: 'SUCCESS' }), step(a, 's1')]);
+      await storage.putStepStates(c, [step(c, 's1', { status: 'FAILURE', exitCode: 1 })]);
+      const got = await storage.getStepStatesOf([c, a, b, 'no-such-run']);
+      for (const id of [a, b, c]) expect(got.get(id) ?? [], `rule: getStepStatesOf agrees with getStepStates for run ${id}`).toEqual(await storage.getStepStates(id));
+      expect(got.get('no-such-run') ?? [], 'rule: an unknown run has no states').toEqual([]);
+      expect(await storage.getStepStatesOf([]), 'rule: no ids, no states').toEqual(new Map());
     });
 
     it('deletes only finished runs, the latest kept, without touching the counters', async () => {
