@@ -66,6 +66,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(new Option('--missed <policy>', 'missed occurrences').choices(['skip', 'latest', 'all']))
     .addOption(new Option('--overlap <policy>', 'an occurrence while the previous batch runs').choices(['allow', 'skip', 'queue', 'cancel-previous']))
     .option('--draft', 'create as a draft (confirm later)')
+    .option('--key <key>', 'idempotency key: running the same create again returns the job it made')
     .action((project: string, pipeline: string | undefined, _o, cmd: Command) => done(createCommand(project, pipeline, g(cmd))));
 
   json(program.command('jobs')).description('list jobs').action((_o, cmd: Command) => done(jobsCommand(g(cmd))));

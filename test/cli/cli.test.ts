@@ -96,6 +96,20 @@ describe('pipeline-jobs CLI', () => {
     expect(json<unknown[]>(await cli(cwd, 'jobs', '--json'))).toHaveLength(3);
   });
 
+  it('create --key: running the same create again returns the job it made; another spec under the key is refused', async () => {
+    const args = ['create', etl, '--cron', '0 4 * * *', '--name', 'keyed', '--select', '0', '--key', 'setup-1', '--json'];
+    const first = json<{ job: { id: string; key: string } }>(await cli(cwd, ...args));
+    const again = json<{ job: { id: string } }>(await cli(cwd, ...args));
+    expect(first.job.key).toBe('setup-1');
+    expect(again.job.id).toBe(first.job.id);
+    const other = await cli(cwd, 'create', etl, '--cron', '0 5 * * *', '--name', 'keyed', '--select', '0', '--key', 'setup-1');
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain('JOB_KEY_CONFLICT');
+    expect(json<{ id: string }[]>(await cli(cwd, 'jobs', '--json')).filter((j) => j.id === first.job.id)).toHaveLength(1);
+    expect((await cli(cwd, 'cancel', first.job.id)).code).toBe(0);
+    expect((await cli(cwd, 'delete', first.job.id)).code).toBe(0);
+  });
+
   it('creates a cron job, shows its next occurrences, pauses, resumes, and a worker runs a trigger', async () => {
     const created = await cli(cwd, 'create', etl, '--cron', '0 3 * * *', '--tz', 'Europe/Berlin', '--missed', 'skip', '--overlap', 'queue', '--name', 'nightly', '--select', '0');
     expect(created.code).toBe(0);

@@ -11,6 +11,7 @@ export interface CreateOptions extends SpecOptions {
   missed?: string;
   overlap?: string;
   draft?: boolean;
+  key?: string;
 }
 
 function scheduleOf(o: CreateOptions): ScheduleSpec {
@@ -35,7 +36,7 @@ export async function createCommand(project: string, pipeline: string | undefine
   const schedule = scheduleOf(o);
   const env = await openEnv(o);
   try {
-    const job = await env.scheduler.createJob({ ...spec, schedule, ...(o.draft ? { draft: true } : {}) });
+    const job = await env.scheduler.createJob({ ...spec, schedule, ...(o.draft ? { draft: true } : {}), ...(o.key === undefined ? {} : { key: o.key }) });
     const next = job.schedule.type === 'cron' ? await env.scheduler.previewJob(job.id, 3) : [];
     if (o.json) printJson({ job, nextOccurrences: next });
     else {
