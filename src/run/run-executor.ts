@@ -42,7 +42,7 @@ export interface ExecuteOptions {
 /**
  * Executes pipeline runs: a working copy per run, the steps in DAG order with bounded
  * parallelism through pluggable {@link StepExecutor}s, logs to a {@link LogStore},
- * retries, timeouts, cancellation; see SEMANTICS.md, "Running a pipeline run".
+ * retries, timeouts, cancellation; see docs/semantics.md, "Running a pipeline run".
  *
  * @example
  * const executor = new RunExecutor({ stepExecutors: new ProcessStepExecutor(), logStore: new FileLogStore({ directory: 'logs' }), workRoot: '/var/tmp/runs' });
@@ -53,6 +53,11 @@ export class RunExecutor {
   readonly #events: TypedEmitter<RunExecutorEvents>;
   readonly #active = new Map<string, { stop: () => void; done: Promise<unknown>; attempt: number }>();
 
+  /**
+   * @param options the step executors and log store (required), the work and artifacts roots, and the default run
+   *   settings (parallelism, timeouts, retries, log limits, ...)
+   * @throws {@link OptionsError} `OPTIONS_INVALID` naming the bad option
+   */
   constructor(options: RunExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
     this.#events = new TypedEmitter<RunExecutorEvents>(this.#options.logger);
@@ -150,6 +155,12 @@ export class RunExecutor {
   /**
    * Executes one run and resolves with its result (also when it failed or was cancelled).
    * Rejects, before anything is created, for a bad request: a typed error naming the field.
+   * @param request the run: its id, pipeline, parameters, project source and settings
+   * @param options the signal that cancels the run
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST`, `RUN_INVALID_ENV`, `RUN_RESERVED_ENV` for a bad request,
+   *   `RUN_ALREADY_RUNNING` when a run with this id executes here; {@link OptionsError} `OPTIONS_INVALID`
+   *   for bad `request.options`; {@link NotFoundError} `SNAPSHOT_NOT_FOUND` for an unknown snapshot;
+   *   {@link PipelineError} for a pipeline whose connections are invalid
    */
   async execute(request: RunRequest, options: ExecuteOptions = {}): Promise<RunResult> {
     const valid = await validateRequest(request);
