@@ -97,9 +97,10 @@ type SnapshotOptionCode = typeof import('./snapshot/errors.js').SnapshotErrorCod
 export class PipelineError extends PipelineJobsError {
   declare readonly code: PipelineErrorCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link PipelineErrorCode}
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: PipelineErrorCode, message: string, details?: Details) {
     super(code, message, details);
@@ -109,9 +110,10 @@ export class PipelineError extends PipelineJobsError {
 export class ParameterError extends PipelineJobsError {
   declare readonly code: ParameterErrorCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link ParameterErrorCode}
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: ParameterErrorCode, message: string, details?: Details) {
     super(code, message, details);
@@ -121,9 +123,10 @@ export class ParameterError extends PipelineJobsError {
 export class ScheduleError extends PipelineJobsError {
   declare readonly code: ScheduleErrorCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link ScheduleErrorCode}
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: ScheduleErrorCode, message: string, details?: Details) {
     super(code, message, details);
@@ -133,9 +136,10 @@ export class ScheduleError extends PipelineJobsError {
 export class SnapshotError extends PipelineJobsError {
   declare readonly code: Exclude<SnapshotErrorCode, SnapshotNotFoundCode | SnapshotOptionCode>;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link SnapshotErrorCode} (but `NOT_FOUND`, `FILE_NOT_FOUND`, `INVALID_OPTION`)
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: Exclude<SnapshotErrorCode, SnapshotNotFoundCode | SnapshotOptionCode>, message: string, details?: Details) {
     super(code, message, details);
@@ -145,9 +149,10 @@ export class SnapshotError extends PipelineJobsError {
 export class ExecutionError extends PipelineJobsError {
   declare readonly code: ExecutionErrorCode | StepErrorCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link ExecutionErrorCode} or StepErrorCode
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: ExecutionErrorCode | StepErrorCode, message: string, details?: Details) {
     super(code, message, details);
@@ -157,9 +162,10 @@ export class ExecutionError extends PipelineJobsError {
 export class JobStateError extends PipelineJobsError {
   declare readonly code: JobErrorCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link JobErrorCode}
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: JobErrorCode, message: string, details?: Details) {
     super(code, message, details);
@@ -169,9 +175,10 @@ export class JobStateError extends PipelineJobsError {
 export class NotFoundError extends PipelineJobsError {
   declare readonly code: NotFoundErrorCode | SnapshotNotFoundCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link NotFoundErrorCode}, or SnapshotErrorCode `NOT_FOUND` / `FILE_NOT_FOUND`
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: NotFoundErrorCode | SnapshotNotFoundCode, message: string, details?: Details) {
     super(code, message, details);
@@ -181,9 +188,10 @@ export class NotFoundError extends PipelineJobsError {
 export class OptionsError extends PipelineJobsError {
   declare readonly code: OptionsErrorCode | SnapshotOptionCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link OptionsErrorCode}, or SnapshotErrorCode `INVALID_OPTION`
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: OptionsErrorCode | SnapshotOptionCode, message: string, details?: Details) {
     super(code, message, details);
@@ -193,9 +201,10 @@ export class OptionsError extends PipelineJobsError {
 export class StorageError extends PipelineJobsError {
   declare readonly code: StorageErrorCode;
   /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
    * @param code a code of {@link StorageErrorCode}
    * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
-   * @param details see {@link PipelineJobsError}'s constructor
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(code: StorageErrorCode, message: string, details?: Details) {
     super(code, message, details);

@@ -48,6 +48,7 @@ export class BubblewrapStepExecutor implements StepExecutor {
   readonly #options: Required<Omit<BubblewrapStepExecutorOptions, keyof ProcessStepExecutorOptions | 'dataDir'>> & { dataDir?: string };
 
   /**
+   * Checks the options; the sandbox is built for each step when it runs.
    * @param options the sandbox's settings and the process executor's command options; every field optional
    * @throws {@link OptionsError} `OPTIONS_INVALID` when `dataDir` or `root` is not absolute, `home` is unknown,
    *   `extraArgs` is not a string array, or a command option is invalid

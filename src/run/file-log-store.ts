@@ -36,6 +36,7 @@ export class FileLogStore implements LogStore {
   readonly #endedUnmarked = new Set<string>();
 
   /**
+   * Checks the options; nothing is written until the first append.
    * @param options the directory, and how often followers poll
    * @throws {@link OptionsError} `OPTIONS_INVALID` when `directory` is empty or `pollIntervalMs` is not a finite number > 0
    */

@@ -70,6 +70,7 @@ export class FunctionStepExecutor implements StepExecutor {
   readonly #functions: ReadonlyMap<string, StepFunction>;
 
   /**
+   * Checks and keeps the step functions.
    * @param options the step functions
    * @throws {@link OptionsError} `OPTIONS_INVALID` when `functions` is not an object or holds a non-function
    */

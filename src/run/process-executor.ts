@@ -46,6 +46,7 @@ export class ProcessStepExecutor implements StepExecutor {
   readonly #options: CommandOptions;
 
   /**
+   * Checks the options and merges them over the default commands and kernels.
    * @param options interpreters, kernels and notebook rendering; every field optional
    * @throws {@link OptionsError} `OPTIONS_INVALID` when an interpreter is not a non-empty string array keyed by a dotted
    *   extension, or a kernel name is empty

@@ -35,7 +35,7 @@ export interface Leftovers {
 
 /** Options of one {@link RunExecutor.execute} call. */
 export interface ExecuteOptions {
-  /** Cancels the run: running steps are stopped (gracefully, then by force), the run ends ABORTED. */
+  /** Cancels the run: running steps are stopped (gracefully, then by force), the run ends ABORTED. @default none */
   signal?: AbortSignal;
 }
 
@@ -54,6 +54,7 @@ export class RunExecutor {
   readonly #active = new Map<string, { stop: () => void; done: Promise<unknown>; attempt: number }>();
 
   /**
+   * Checks the options; nothing is created on disk until a run executes.
    * @param options the step executors and log store (required), the work and artifacts roots, and the default run
    *   settings (parallelism, timeouts, retries, log limits, ...)
    * @throws {@link OptionsError} `OPTIONS_INVALID` naming the bad option

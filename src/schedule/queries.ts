@@ -60,7 +60,7 @@ export function nextOccurrence(
   return compiled(schedule, options).next(ms(after, 'after'), { includeSkipped: options?.includeSkipped ?? false });
 }
 
-/** Options of {@link occurrencesBetween} and {@link preview}. */
+/** Options of {@link preview} (and of the scheduler's own listing of occurrences between two instants). */
 export interface ListOptions extends QueryOptions {
   /** Include `dst` skips, marked `skipped: 'dst'`. @default true */
   includeSkipped?: boolean;

@@ -11,13 +11,16 @@ const run = promisify(execFile);
 export interface EnvironmentDefinition {
   /** What the pinned record describes (`'local'`, `'image'`, `'sandbox'`, or a host's own kind). @default 'local' */
   kind?: string;
-  /** Interpreter command per file extension; the first word is resolved to its real path and version at pin time. */
+  /**
+   * Interpreter command per file extension; the first word is resolved to its real path and version at pin time.
+   * @default {} (the executor's own commands)
+   */
   interpreters?: Record<string, string[]>;
-  /** A container image reference, for container executors. */
+  /** A container image reference, for container executors. @default undefined */
   image?: string;
-  /** Resolves the image to a digest at pin time (e.g. by asking the registry). */
+  /** Resolves the image to a digest at pin time (e.g. by asking the registry). @default undefined (no digest pinned) */
   resolveDigest?: (image: string) => Promise<string>;
-  /** Anything else the host's executor needs, copied into the pinned record; must be JSON-serialisable. */
+  /** Anything else the host's executor needs, copied into the pinned record; must be JSON-serialisable. @default undefined */
   details?: Record<string, unknown>;
 }
 
@@ -46,6 +49,7 @@ export class StaticEnvironmentResolver implements EnvironmentResolver {
   readonly #clock: Clock;
 
   /**
+   * Keeps a copy of the definitions; nothing is pinned until `resolve`.
    * @param options the environments by id, and what an unlisted id means
    * @throws {@link OptionsError} `OPTIONS_INVALID` when `environments` is not an object
    */

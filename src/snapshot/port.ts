@@ -29,7 +29,7 @@ export interface Snapshots {
 
 /** Options of {@link Snapshots.create}; adapters may accept more. */
 export interface SnapshotCreateOptions {
-  /** Cancels the snapshot; nothing is left visible. */
+  /** Cancels the snapshot; nothing is left visible. @default none */
   signal?: AbortSignal;
 }
 
