@@ -365,7 +365,12 @@ export class PostgresStorage implements Storage {
     return this.#do('finishRun', () => this.#finisher.finish(runId, end));
   }
 
-  async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {
+  async cancelRuns(target: CancelTarget, now: number): Promise<{
+    /** The PENDING runs that became ABORTED. */
+    aborted: string[];
+    /** The STARTED runs flagged `cancelRequested` for their owner. */
+    flagged: string[];
+  }> {
     return this.#do('cancelRuns', () => this.#runs.cancel(target, now));
   }
 

@@ -278,7 +278,12 @@ export class SqliteStorage implements Storage {
     return this.#run(() => this.#runs!.finish(runId, end));
   }
 
-  async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {
+  async cancelRuns(target: CancelTarget, now: number): Promise<{
+    /** The PENDING runs that became ABORTED. */
+    aborted: string[];
+    /** The STARTED runs flagged `cancelRequested` for their owner. */
+    flagged: string[];
+  }> {
     return this.#run(() => this.#runs!.cancel(target, now));
   }
 
