@@ -77,12 +77,18 @@ export class RunExecutor {
   /**
    * Removes what a run left in the work root: its working copy (after its process died,
    * or when it was kept). Refused while the run executes here.
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST` for a string that is not a run id, `RUN_ALREADY_RUNNING`
+   *   while the run executes here
    */
   async removeWorkingCopy(runId: string): Promise<void> {
     await removeWorkingCopy({ root: path.join(this.#options.workRoot, 'work', this.#idDir(runId)) });
   }
 
-  /** Removes a run's kept artifacts (declared outputs, executed notebooks): retention. */
+  /**
+   * Removes a run's kept artifacts (declared outputs, executed notebooks): retention.
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST` for a string that is not a run id, `RUN_ALREADY_RUNNING`
+   *   while the run executes here
+   */
   async removeArtifacts(runId: string): Promise<void> {
     await rm(path.join(this.#options.artifactsRoot, this.#idDir(runId)), { recursive: true, force: true });
   }
@@ -93,6 +99,10 @@ export class RunExecutor {
    * scheduler calls it when retention or a delete removes the run. When the run still
    * executes here, it is cancelled and its end awaited first, so nothing of it is written
    * (or recreated) after the purge. Idempotent.
+   * @param runId the run
+   * @param options whether to keep the run's logs
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST` for a string that is not a run id, `RUN_ALREADY_RUNNING`
+   *   when a new execution of the run started here meanwhile
    */
   async purgeRun(runId: string, options: PurgeOptions = {}): Promise<void> {
     const active = this.#active.get(runId);
@@ -127,6 +137,9 @@ export class RunExecutor {
    * numbers as passed in {@link RunRequest.attempt}). Found by the run's variables, so
    * nothing needs to have been recorded. When the run executes here, its own attempt and
    * later ones are never touched.
+   * @param runId the run
+   * @param options which attempts (all when absent), and the time between SIGTERM and SIGKILL (default: the
+   *   executor's `gracePeriodMs`)
    */
   async endRunProcesses(runId: string, options: { attempts?: (attempt: number) => boolean; gracePeriodMs?: number } = {}): Promise<TerminateReport> {
     const wanted = options.attempts ?? (() => true);

@@ -128,7 +128,7 @@ export class PostgresStorage implements Storage {
    * Checks the options and makes the connection pool (when no `pool` is given); nothing
    * connects until `init()`.
    * @param options exactly one of `pool` and `connectionString`, and the schema, pool size and timeouts
-   * @throws OptionsError `OPTIONS_INVALID` naming the bad option
+   * @throws OptionsError (from `pipeline-jobs`) `OPTIONS_INVALID` naming the bad option
    */
   constructor(options: PostgresStorageOptions) {
     if (options === null || typeof options !== 'object') throw new OptionsError('OPTIONS_INVALID', 'Expected an options object', { path: '$', value: options });

@@ -64,7 +64,7 @@ export class SqliteStorage implements Storage {
   /**
    * Checks the options; the file is opened by `init()`.
    * @param options the database file, and the clock, lock wait, durability and start-up check
-   * @throws OptionsError `OPTIONS_INVALID` naming the bad option
+   * @throws OptionsError (from `pipeline-jobs`) `OPTIONS_INVALID` naming the bad option
    */
   constructor(options: SqliteStorageOptions) {
     if (options === null || typeof options !== 'object' || typeof options.path !== 'string' || options.path === '') {
