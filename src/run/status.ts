@@ -11,9 +11,9 @@ export const RunStatus = {
   STARTED: 'STARTED',
   /** End state: ran to the end without error (a run: every step succeeded). */
   SUCCESS: 'SUCCESS',
-  /** End state: failed (a run: at least one step failed or the run could not start). */
+  /** End state: failed (a run: a step failed, its working copy could not be made, or it timed out). */
   FAILURE: 'FAILURE',
-  /** End state: cancelled, or (a step) skipped because a step it depends on failed. */
+  /** End state: cancelled (a step: also stopped or skipped because another step failed). */
   ABORTED: 'ABORTED',
 } as const;
 /** A run's status: one of the values of the {@link RunStatus} map. */
