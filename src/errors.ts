@@ -30,6 +30,7 @@ export class PipelineJobsError extends Error {
   /**
    * Builds the message from its parts: `message (at path), got value. hint`.
    * @param code a stable code of the error's family (the family's `const` map)
+   * @param message what went wrong, in a sentence
    * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
    */
   constructor(
@@ -74,16 +75,33 @@ export class PipelineJobsError extends Error {
   }
 }
 
-/** What every subclass's constructor takes after its code. */
+/**
+ * What every subclass's constructor takes after its code and message: where (`path`),
+ * what (`value`), how to fix it (`hint`), and the underlying `cause`.
+ * @inline
+ */
 type Details = { path?: string; value?: unknown; hint?: string; cause?: unknown };
 
-/** Snapshot codes thrown by another class (unknown id, bad option). */
+/**
+ * The snapshot codes a {@link NotFoundError} carries (an unknown snapshot or file).
+ * @inline
+ */
 type SnapshotNotFoundCode = typeof import('./snapshot/errors.js').SnapshotErrorCode.NOT_FOUND | typeof import('./snapshot/errors.js').SnapshotErrorCode.FILE_NOT_FOUND;
+/**
+ * The snapshot code an {@link OptionsError} carries (a bad snapshot option).
+ * @inline
+ */
 type SnapshotOptionCode = typeof import('./snapshot/errors.js').SnapshotErrorCode.INVALID_OPTION;
 
 /** A pipeline file or a pipeline defined in code is invalid (codes: `PipelineErrorCode`). */
 export class PipelineError extends PipelineJobsError {
   declare readonly code: PipelineErrorCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link PipelineErrorCode}
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: PipelineErrorCode, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -91,6 +109,12 @@ export class PipelineError extends PipelineJobsError {
 /** A parameter spec, a parameters file or a selection is invalid (codes: `ParameterErrorCode`). */
 export class ParameterError extends PipelineJobsError {
   declare readonly code: ParameterErrorCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link ParameterErrorCode}
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: ParameterErrorCode, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -98,6 +122,12 @@ export class ParameterError extends PipelineJobsError {
 /** A schedule (cron, time zone, start/end, policy) is invalid (codes: `ScheduleErrorCode`). */
 export class ScheduleError extends PipelineJobsError {
   declare readonly code: ScheduleErrorCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link ScheduleErrorCode}
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: ScheduleErrorCode, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -105,6 +135,12 @@ export class ScheduleError extends PipelineJobsError {
 /** A snapshot could not be taken or used (codes: `SnapshotErrorCode`, but for its not-found and option codes). */
 export class SnapshotError extends PipelineJobsError {
   declare readonly code: Exclude<SnapshotErrorCode, SnapshotNotFoundCode | SnapshotOptionCode>;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link SnapshotErrorCode} (but `NOT_FOUND`, `FILE_NOT_FOUND`, `INVALID_OPTION`)
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: Exclude<SnapshotErrorCode, SnapshotNotFoundCode | SnapshotOptionCode>, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -112,6 +148,12 @@ export class SnapshotError extends PipelineJobsError {
 /** A run or step could not be executed as asked (codes: `ExecutionErrorCode`, `StepErrorCode`). */
 export class ExecutionError extends PipelineJobsError {
   declare readonly code: ExecutionErrorCode | StepErrorCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link ExecutionErrorCode} or StepErrorCode
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: ExecutionErrorCode | StepErrorCode, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -119,6 +161,12 @@ export class ExecutionError extends PipelineJobsError {
 /** An action is not allowed in the current state, see the lifecycle table (codes: `JobErrorCode`). */
 export class JobStateError extends PipelineJobsError {
   declare readonly code: JobErrorCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link JobErrorCode}
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: JobErrorCode, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -126,6 +174,12 @@ export class JobStateError extends PipelineJobsError {
 /** A job, run or snapshot id is unknown (codes: `NotFoundErrorCode`, `SnapshotErrorCode.NOT_FOUND`/`FILE_NOT_FOUND`). */
 export class NotFoundError extends PipelineJobsError {
   declare readonly code: NotFoundErrorCode | SnapshotNotFoundCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link NotFoundErrorCode}, or SnapshotErrorCode `NOT_FOUND` / `FILE_NOT_FOUND`
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: NotFoundErrorCode | SnapshotNotFoundCode, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -133,6 +187,12 @@ export class NotFoundError extends PipelineJobsError {
 /** An options object, job spec or argument is invalid (codes: `OptionsErrorCode`, `SnapshotErrorCode.INVALID_OPTION`). */
 export class OptionsError extends PipelineJobsError {
   declare readonly code: OptionsErrorCode | SnapshotOptionCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link OptionsErrorCode}, or SnapshotErrorCode `INVALID_OPTION`
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: OptionsErrorCode | SnapshotOptionCode, message: string, details?: Details) {
     super(code, message, details);
   }
@@ -140,6 +200,12 @@ export class OptionsError extends PipelineJobsError {
 /** The storage backend failed or holds data this version cannot use (codes: `StorageErrorCode`). */
 export class StorageError extends PipelineJobsError {
   declare readonly code: StorageErrorCode;
+  /**
+   * Builds the message from its parts, as {@link PipelineJobsError}'s constructor does.
+   * @param code a code of {@link StorageErrorCode}
+   * @param message what went wrong, in a sentence; `path`, `value` and `hint` are appended
+   * @param details where (`path`), what (`value`), how to fix it (`hint`), and the `cause`
+   */
   constructor(code: StorageErrorCode, message: string, details?: Details) {
     super(code, message, details);
   }

@@ -4,6 +4,7 @@
  * the scheduler stores. Kept off the root because most users only hand a `ScheduleSpec` to
  * `createJob` and read `previewJob`; tools that show or validate schedules import this.
  * @packageDocumentation
+ * @module pipeline-jobs/schedule
  */
 export {
   normalizeSchedule,

@@ -4,6 +4,7 @@
  * adapter must pass is in `pipeline-jobs/storage/contract` (it imports vitest, so it is a
  * separate, ESM-only entry; `pipeline-jobs/testing/contracts` still exports it too).
  * @packageDocumentation
+ * @module pipeline-jobs/storage
  */
 export type {
   CancelTarget,

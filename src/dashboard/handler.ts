@@ -60,6 +60,8 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
  * @example
  * const dashboard = createDashboard({ scheduler, basePath: '/pipelines' });
  * http.createServer(async (req, res) => { if (!(await dashboard.handle(req, res))) hostApp(req, res); }).listen(3000);
+ * @param options the scheduler, where to mount, and what the pages offer
+ * @throws TypeError when `options.scheduler` is missing or `basePath` does not start with `/` or ends with one
  */
 export function createDashboard(options: DashboardOptions): Dashboard {
   if (!options || typeof options !== 'object' || !options.scheduler) throw new TypeError('createDashboard needs { scheduler }');

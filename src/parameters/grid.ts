@@ -147,6 +147,11 @@ export class ParameterGrid implements Iterable<GridRun> {
    * exists, else every parameter at its default (one combination). `options.read` reads
    * relative to the project root: {@link readFromDirectory} for a project on disk,
    * {@link readFromSnapshot} for a job's snapshot.
+   * @param pipeline the pipeline whose parameters the grid varies
+   * @param options the reader (or a `file`), and the grid options
+   * @throws {@link ParameterError} with a code of `ParameterErrorCode` (the path names the file and the place
+   *   in it) when the file's spec is invalid, `PARAMETERS_FILE_NOT_FOUND` for a named `file` that does not
+   *   exist; {@link OptionsError} for a bad argument or option
    */
   static async forPipeline(
     pipeline: Pipeline,
@@ -166,13 +171,21 @@ export class ParameterGrid implements Iterable<GridRun> {
     }
   }
 
-  /** The run parameters of combination `index`: every step has an entry. */
+  /**
+   * The run parameters of combination `index`: every step has an entry.
+   * @param index 0 to `size - 1`
+   * @throws {@link ParameterError} `PARAMETERS_INDEX_OUT_OF_RANGE` for an index outside the grid
+   */
   at(index: number): RunParameters {
     this.#checkIndex(index);
     return this.#core.build(this.#core.digitsOf(index, []));
   }
 
-  /** The values of combination `index`, one per dimension, in dimension order. */
+  /**
+   * The values of combination `index`, one per dimension, in dimension order.
+   * @param index 0 to `size - 1`
+   * @throws {@link ParameterError} `PARAMETERS_INDEX_OUT_OF_RANGE` for an index outside the grid
+   */
   values(index: number): readonly unknown[] {
     this.#checkIndex(index);
     const digits = this.#core.digitsOf(index, []);
@@ -214,6 +227,8 @@ export class ParameterGrid implements Iterable<GridRun> {
   /**
    * The runs of the grid (or of `selection`, checked with {@link select}) in grid order,
    * computed one at a time: constant memory whatever the size.
+   * @param selection which runs; all when absent
+   * @throws {@link ParameterError} as {@link select} does, for a bad selection
    */
   entries(selection?: SelectionInput): IterableIterator<GridRun> {
     const ranges = selection === undefined ? [[0, this.size] as const] : this.select(selection).ranges;

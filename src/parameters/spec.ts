@@ -23,7 +23,7 @@ export interface ReadSpecOptions {
    * instead of refusing them: what duplicating a job onto a changed pipeline needs.
    */
   readonly lenient: boolean;
-  /** Key order of a spec given as an object. */
+  /** Key order of a spec given as an object. @default the object's own key order */
   readonly order?: SpecKeyOrder | undefined;
 }
 

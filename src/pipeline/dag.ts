@@ -52,8 +52,8 @@ export function validateDag(steps: readonly DagNode[], basePath = 'steps'): void
 /**
  * The steps in parallel layers: layer 0 has no incoming connections, and each step sits
  * in the first layer after all its incoming steps. Within a layer, steps keep the
- * file's order. Iterative (Kahn), so long chains cannot overflow the stack. Assumes
- * {@link validateDag} passed.
+ * file's order. Iterative (Kahn), so long chains cannot overflow the stack. Assumes a
+ * valid DAG (as `loadPipeline`, `parsePipeline` and `definePipeline` return).
  */
 export function parallelLayers(steps: readonly DagNode[]): string[][] {
   argArray(steps, 'steps', 'parallelLayers', 'an array of steps (pipeline.steps)');

@@ -54,6 +54,9 @@ export interface PipelineDefinition {
  * Builds a pipeline from code, with the same validation as a file. Parameter order is
  * the JS object's key order: integer-like keys (`"10"`) come first there, so use
  * non-numeric names or load a file when that order matters.
+ * @param def the pipeline: name, parameters, settings and steps
+ * @throws {@link PipelineError} with a code of {@link PipelineErrorCode} (`PIPELINE_INVALID_FIELD`,
+ *   `PIPELINE_DUPLICATE_STEP`, `PIPELINE_CYCLE`, ...) naming the offending path
  */
 export function definePipeline(def: PipelineDefinition): Pipeline {
   if (def === null || typeof def !== 'object' || !Array.isArray(def.steps)) {

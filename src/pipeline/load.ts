@@ -20,8 +20,11 @@ export interface ParsePipelineOptions {
 /**
  * Reads and validates a `.orchest` file from disk.
  * @param file the pipeline file
- * @param projectDir the project root; the pipeline's `path` is taken relative to it
- * @default projectDir the file's folder
+ * @param projectDir the project root; the pipeline's `path` is taken relative to it.
+ *   Default: the file's folder.
+ * @throws {@link PipelineError} `PIPELINE_OUTSIDE_PROJECT` when the file is not inside `projectDir`, and every
+ *   code {@link parsePipeline} throws; {@link OptionsError} `OPTIONS_INVALID` / `OPTIONS_MISSING` for a
+ *   non-string argument. A file that cannot be read rejects with Node's own error (`ENOENT`, ...).
  */
 export async function loadPipeline(file: string, projectDir: string = path.dirname(String(file))): Promise<Pipeline> {
   argString(file, 'file', 'loadPipeline');
@@ -40,7 +43,10 @@ export async function loadPipeline(file: string, projectDir: string = path.dirna
 /**
  * Parses and validates the text of a `.orchest` file. Parameter key order is taken
  * from the text itself (see docs/semantics.md, "Parameters and grids").
- * @throws PipelineError with a code, the path inside the document, the value and a hint
+ * @param text the file's JSON text
+ * @param options where the file is in its project
+ * @throws {@link PipelineError} with a code of {@link PipelineErrorCode}, the path inside the document,
+ *   the value and a hint; {@link OptionsError} for a non-string `text` or a bad `options`
  */
 export function parsePipeline(text: string, options: ParsePipelineOptions = {}): Pipeline {
   argString(text, 'text', 'parsePipeline', true);

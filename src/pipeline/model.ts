@@ -40,7 +40,7 @@ export interface PipelineStep {
 
 /** Pipeline settings; unknown settings are kept. */
 export interface PipelineSettings {
-  /** How many steps may run at once; `0` or absent: no limit from the file. */
+  /** How many steps may run at once; `0` or absent: no limit from the file. @default 0 */
   readonly max_steps_parallelism?: number;
   readonly [key: string]: unknown;
 }

@@ -47,6 +47,12 @@ export class BubblewrapStepExecutor implements StepExecutor {
   readonly #command: CommandOptions;
   readonly #options: Required<Omit<BubblewrapStepExecutorOptions, keyof ProcessStepExecutorOptions | 'dataDir'>> & { dataDir?: string };
 
+  /**
+   * Checks the options; the sandbox is built for each step when it runs.
+   * @param options the sandbox's settings and the process executor's command options; every field optional
+   * @throws {@link OptionsError} `OPTIONS_INVALID` when `dataDir` or `root` is not absolute, `home` is unknown,
+   *   `extraArgs` is not a string array, or a command option is invalid
+   */
   constructor(options: BubblewrapStepExecutorOptions = {}) {
     argObject(options, 'options', 'new BubblewrapStepExecutor');
     this.#command = resolveCommandOptions(options);
@@ -73,6 +79,13 @@ export class BubblewrapStepExecutor implements StepExecutor {
     });
   }
 
+  /**
+   * Runs the step's command inside the sandbox and resolves with its exit code or signal.
+   * @param invocation the step and its file
+   * @param context the step's environment, working directory, output writers and stop signal
+   * @throws {@link ExecutionError} before starting: the process executor's codes, and `STEP_INTERPRETER_MISSING`
+   *   when the program is not in the sandbox root's `PATH`
+   */
   async run(invocation: StepInvocation, context: StepContext): Promise<StepOutcome> {
     const command = await resolveStepCommand(invocation, context, this.#command);
     const program = command.kind === 'program' ? command.argv[0] : command.execute[0];
@@ -86,7 +99,8 @@ export class BubblewrapStepExecutor implements StepExecutor {
 
   /**
    * The bwrap command line before `--` for a step (exposed for diagnostics and tests).
-   * `entries` are the root's top-level entries ({@link rootEntries}).
+   * `entries` are the root's top-level entries but /proc, /dev, /tmp, /project-dir and /data
+   * (what the module's `rootEntries(root)` reads), sorted by name.
    */
   sandboxArgs(context: Pick<StepContext, 'workDir' | 'artifactsDir' | 'cwd' | 'env' | 'environment'>, entries: readonly RootEntry[]): string[] {
     const o = this.#options;
@@ -140,6 +154,7 @@ export class BubblewrapStepExecutor implements StepExecutor {
 
 /** A top-level entry of the sandbox's system root. */
 export interface RootEntry {
+  /** The entry's name under the root (`usr`, `etc`, ...). */
   readonly name: string;
   /** The link target, when the entry is a symbolic link (`/bin -> usr/bin`). */
   readonly symlink?: string;

@@ -26,6 +26,7 @@ export interface FileLogStoreOptions {
  * another (shared file system): they poll.
  */
 export class FileLogStore implements LogStore {
+  /** The absolute directory the logs are written to. */
   readonly directory: string;
   readonly #pollIntervalMs: number;
   readonly #clock: Clock;
@@ -34,6 +35,11 @@ export class FileLogStore implements LogStore {
   /** Logs ended here whose end marker could not be written (disk full): their followers here still finish. */
   readonly #endedUnmarked = new Set<string>();
 
+  /**
+   * Checks the options; nothing is written until the first append.
+   * @param options the directory, and how often followers poll
+   * @throws {@link OptionsError} `OPTIONS_INVALID` when `directory` is empty or `pollIntervalMs` is not a finite number > 0
+   */
   constructor(options: FileLogStoreOptions) {
     const { directory, pollIntervalMs = 250, clock = new SystemClock() } = { ...options };
     if (typeof directory !== 'string' || directory === '') {

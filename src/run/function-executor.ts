@@ -10,11 +10,17 @@ import type { LogWriter, StepContext, StepExecutor, StepInvocation, StepOutcome 
 export interface FunctionStepContext {
   /** Aborts when the step must stop; a function should return (or throw) soon after. */
   readonly signal: AbortSignal;
+  /** The run's id. */
   readonly runId: string;
+  /** The job the run belongs to; absent for a run executed directly. */
   readonly jobId?: string;
+  /** The project the run's snapshot was taken of. */
   readonly projectId: string;
+  /** The whole pipeline of the run. */
   readonly pipeline: Pipeline;
+  /** The step being run. */
   readonly step: PipelineStep;
+  /** 1 for the first attempt. */
   readonly attempt: number;
   /** The step's effective parameters in this run. */
   readonly parameters: Readonly<Record<string, unknown>>;
@@ -32,8 +38,11 @@ export interface FunctionStepContext {
   readonly cwd: string;
   /** The run's working copy; `''` when it has none (a job without a project directory). */
   readonly workDir: string;
+  /** Where the function may keep files of this step beyond the run. */
   readonly artifactsDir: string;
+  /** The step's standard output (its log). */
   readonly stdout: LogWriter;
+  /** The step's standard error (its log). */
   readonly stderr: LogWriter;
   /** Writes one line to the step's stdout (`util.format` of the arguments). */
   log(...args: unknown[]): void;
@@ -60,6 +69,11 @@ export interface FunctionStepExecutorOptions {
 export class FunctionStepExecutor implements StepExecutor {
   readonly #functions: ReadonlyMap<string, StepFunction>;
 
+  /**
+   * Checks and keeps the step functions.
+   * @param options the step functions
+   * @throws {@link OptionsError} `OPTIONS_INVALID` when `functions` is not an object or holds a non-function
+   */
   constructor(options: FunctionStepExecutorOptions) {
     const functions = options?.functions;
     if (functions === null || typeof functions !== 'object') {
@@ -73,6 +87,14 @@ export class FunctionStepExecutor implements StepExecutor {
     this.#functions = new Map(Object.entries(functions));
   }
 
+  /**
+   * Runs the step's function with a {@link FunctionStepContext}; resolves (success) when it
+   * returns or its promise resolves, rejects with what it threw (failure).
+   * @param invocation what to run; the function is looked up by step uuid, then `file_path`
+   * @param context the signal, log writers, environment and working directory of the attempt
+   * @throws {@link ExecutionError} `STEP_FUNCTION_MISSING` when no function is registered for the step;
+   *   `STEP_UNRESPONSIVE` when the function did not settle within the grace period after the stop
+   */
   async run(invocation: StepInvocation, context: StepContext): Promise<StepOutcome> {
     const { step } = invocation;
     const fn = this.#functions.get(step.uuid) ?? (step.file_path === '' ? undefined : this.#functions.get(step.file_path));

@@ -1,5 +1,16 @@
+/** Identifies one step's log. */
+export interface LogKey {
+  /** The run's id. */
+  readonly runId: string;
+  /** The step's uuid in the pipeline. */
+  readonly stepId: string;
+}
+
+/** Which stream a chunk came from; `system` is the run executor's own lines. */
+export type LogStream = 'stdout' | 'stderr' | 'system';
+
 /**
- * The `LogStore` port: where each step's output goes. One log per step of a run (all
+ * The log store port: where each step's output goes. One log per step of a run (all
  * attempts of the step, separated by marker lines). The library ships
  * `MemoryLogStore` and `FileLogStore`; a host may plug in its own.
  *
@@ -17,23 +28,20 @@
  * Size limits are not the store's job: the run executor caps each step's log
  * (`maxLogBytes`) and writes a visible truncation marker before the cut.
  */
-
-/** Identifies one step's log. */
-export interface LogKey {
-  readonly runId: string;
-  readonly stepId: string;
-}
-
-/** Which stream a chunk came from; `system` is the run executor's own lines. */
-export type LogStream = 'stdout' | 'stderr' | 'system';
-
 export interface LogStore {
   /** Appends text. `stream` is informative: the shipped stores interleave all streams in one text. */
   append(key: LogKey, text: string, stream: LogStream): Promise<void>;
   /** Marks the log complete: followers finish. */
   end(key: LogKey): Promise<void>;
+  /** Everything appended to the log so far; `undefined` for a key never appended to nor ended. */
   read(key: LogKey): Promise<string | undefined>;
+  /**
+   * Yields everything appended so far, then each new append; completes once the log is
+   * ended and everything before the end was yielded. Waits for a log that does not exist
+   * yet. Stops without error when `options.signal` aborts.
+   */
   follow(key: LogKey, options?: { signal?: AbortSignal }): AsyncIterable<string>;
+  /** Removes the logs of every step of the run (a run without logs is no error). */
   delete(runId: string): Promise<void>;
 }
 

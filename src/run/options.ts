@@ -20,6 +20,7 @@ export interface RetryPolicy {
 
 /** Settings of one step that win over the run's. */
 export interface StepOverrides {
+  /** Retries of this step: a count or a policy (see the run's `retries`). @default the run's `retries` */
   retries?: number | RetryPolicy;
   /** @default the run's `stepTimeoutMs` */
   timeoutMs?: number;

@@ -45,11 +45,25 @@ export interface ProcessStepExecutorOptions {
 export class ProcessStepExecutor implements StepExecutor {
   readonly #options: CommandOptions;
 
+  /**
+   * Checks the options and merges them over the default commands and kernels.
+   * @param options interpreters, kernels and notebook rendering; every field optional
+   * @throws {@link OptionsError} `OPTIONS_INVALID` when an interpreter is not a non-empty string array keyed by a dotted
+   *   extension, or a kernel name is empty
+   */
   constructor(options: ProcessStepExecutorOptions = {}) {
     argObject(options, 'options', 'new ProcessStepExecutor');
     this.#options = resolveCommandOptions(options);
   }
 
+  /**
+   * Runs the step's file as a process in its folder and resolves with its exit code or signal
+   * (and, for a notebook, the executed notebook and its HTML as artifacts).
+   * @param invocation the step and its file
+   * @param context the step's environment, working directory, output writers and stop signal
+   * @throws {@link ExecutionError} before starting: `STEP_NO_FILE`, `STEP_FILE_MISSING`, `STEP_UNKNOWN_FILE_TYPE`,
+   *   `STEP_INVALID_KERNEL`, `STEP_INTERPRETER_MISSING`, `STEP_SPAWN_FAILED` (see {@link StepErrorCode})
+   */
   async run(invocation: StepInvocation, context: StepContext): Promise<StepOutcome> {
     const command = await resolveStepCommand(invocation, context, this.#options);
     return executeStepCommand(command, context, (argv) => argv);

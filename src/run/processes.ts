@@ -141,7 +141,7 @@ export interface TerminateOptions {
   pollIntervalMs?: number;
 }
 
-/** What {@link terminateStepProcesses} did. */
+/** What ending processes did: {@link RunExecutor.endRunProcesses} (and the step executors' own stop) report it. */
 export interface TerminateReport {
   /** Every pid that was signalled. */
   readonly signalled: readonly number[];

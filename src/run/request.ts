@@ -20,6 +20,7 @@ export interface RunOccurrence {
   readonly scheduledAt: number;
   /** The IANA zone the schedule is read in (`UTC` for a one-off schedule and a manual trigger of one). */
   readonly timezone: string;
+  /** How the run came to be (`schedule`, `now`, `at`, `manual`, `catch-up`). */
   readonly trigger: RunTrigger;
   /** The batch's index within its job (0 for the first). */
   readonly batchIndex: number;
@@ -31,6 +32,9 @@ export interface RunOccurrence {
 export interface RunRequest {
   /** Unique per run; names the working copy, the artifacts and the logs. */
   readonly runId: string;
+  /**
+   * The job the run belongs to (given to steps as `PIPELINE_JOBS_JOB_ID`); absent for a run executed directly. @default undefined
+   */
   readonly jobId?: string;
   /**
    * Which execution of this run it is (the scheduler passes its claim count). Every step
@@ -40,6 +44,9 @@ export interface RunRequest {
   readonly attempt?: number;
   /** Given to steps as `ORCHEST_PROJECT_UUID`. */
   readonly projectId: string;
+  /**
+   * The pipeline to run (`parsePipeline`, `loadPipeline` or `definePipeline`); its DAG is checked first.
+   */
   readonly pipeline: Pipeline;
   /** The run's effective parameter values (`ParameterGrid.at(i)`); steps left out keep their defaults. */
   readonly parameters: RunParameters;

@@ -51,6 +51,7 @@ export const StepErrorCode = {
   /** The run timeout passed before or while the step ran. */
   RUN_TIMEOUT: 'STEP_RUN_TIMEOUT',
 } as const;
+/** A step error code: one of the values of the {@link StepErrorCode} map. */
 export type StepErrorCode = (typeof StepErrorCode)[keyof typeof StepErrorCode];
 
 /** The stable codes of a run's own error. */
@@ -64,35 +65,56 @@ export const RunErrorCode = {
   /** The working copy could not be made (snapshot missing, disk full, ...). */
   WORKSPACE_FAILED: 'RUN_WORKSPACE_FAILED',
 } as const;
+/** A run error code: one of the values of the {@link RunErrorCode} map. */
 export type RunErrorCode = (typeof RunErrorCode)[keyof typeof RunErrorCode];
 
 /** An error as plain, JSON-serialisable data. */
 export interface SerializedError {
+  /** The error's stable code (a library code, or the fallback for foreign errors). */
   readonly code: string;
+  /** The full message. */
   readonly message: string;
+  /** How to fix it, when the error had a hint. */
   readonly hint?: string;
+  /** Where in the input the problem was, when the error was about input. */
   readonly path?: string;
 }
 
 /** One attempt of a step. */
 export interface StepAttempt {
+  /** 1 for the first attempt. */
   readonly attempt: number;
+  /** When the attempt started (clock ms). */
   readonly startedAt: number;
+  /** When the attempt ended (clock ms). */
   readonly finishedAt: number;
+  /** How the attempt ended: `SUCCESS`, `FAILURE` or `ABORTED`. */
   readonly status: StepStatus;
+  /** The attempt's exit code, when it ran a process that exited. */
   readonly exitCode?: number | null;
+  /** The signal that ended the attempt's process, if one did. */
   readonly signal?: string | null;
+  /** Why the attempt did not succeed. */
   readonly error?: SerializedError;
 }
 
 /** What happened to one step. JSON-serialisable. */
 export interface StepResult {
+  /** The step's uuid in the pipeline. */
   readonly uuid: string;
+  /** The step's title in the pipeline (may be empty). */
   readonly title: string;
+  /** The step's final status. */
   readonly status: StepStatus;
   /** When the first attempt started (clock ms); absent when the step never started. */
   readonly startedAt?: number;
+  /**
+   * When the step reached its end state (clock ms), also for a step that never started.
+   */
   readonly finishedAt?: number;
+  /**
+   * `finishedAt - startedAt` in ms, all attempts and the waits between them; absent when the step never started.
+   */
   readonly durationMs?: number;
   /** How many attempts ran (0 when the step never started). */
   readonly attempts: number;
@@ -118,13 +140,21 @@ export interface StepResult {
 
 /** What happened to one pipeline run. JSON-serialisable. */
 export interface RunResult {
+  /** The run's id. */
   readonly runId: string;
+  /** The job the run belongs to; absent for a run executed directly. */
   readonly jobId?: string;
+  /** The project the run's snapshot was taken of. */
   readonly projectId: string;
+  /** The uuid of the pipeline that ran. */
   readonly pipelineUuid: string;
+  /** The run's final status: `SUCCESS`, `FAILURE` or `ABORTED`. */
   readonly status: RunStatus;
+  /** When the run started (clock ms). */
   readonly startedAt: number;
+  /** When the run ended (clock ms). */
   readonly finishedAt: number;
+  /** `finishedAt - startedAt`, in ms. */
   readonly durationMs: number;
   /** Why the run did not succeed. */
   readonly error?: SerializedError;

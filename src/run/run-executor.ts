@@ -35,14 +35,14 @@ export interface Leftovers {
 
 /** Options of one {@link RunExecutor.execute} call. */
 export interface ExecuteOptions {
-  /** Cancels the run: running steps are stopped (gracefully, then by force), the run ends ABORTED. */
+  /** Cancels the run: running steps are stopped (gracefully, then by force), the run ends ABORTED. @default none */
   signal?: AbortSignal;
 }
 
 /**
  * Executes pipeline runs: a working copy per run, the steps in DAG order with bounded
  * parallelism through pluggable {@link StepExecutor}s, logs to a {@link LogStore},
- * retries, timeouts, cancellation; see SEMANTICS.md, "Running a pipeline run".
+ * retries, timeouts, cancellation; see docs/semantics.md, "Running a pipeline run".
  *
  * @example
  * const executor = new RunExecutor({ stepExecutors: new ProcessStepExecutor(), logStore: new FileLogStore({ directory: 'logs' }), workRoot: '/var/tmp/runs' });
@@ -53,6 +53,12 @@ export class RunExecutor {
   readonly #events: TypedEmitter<RunExecutorEvents>;
   readonly #active = new Map<string, { stop: () => void; done: Promise<unknown>; attempt: number }>();
 
+  /**
+   * Checks the options; nothing is created on disk until a run executes.
+   * @param options the step executors and log store (required), the work and artifacts roots, and the default run
+   *   settings (parallelism, timeouts, retries, log limits, ...)
+   * @throws {@link OptionsError} `OPTIONS_INVALID` naming the bad option
+   */
   constructor(options: RunExecutorOptions) {
     this.#options = resolveExecutorOptions(options);
     this.#events = new TypedEmitter<RunExecutorEvents>(this.#options.logger);
@@ -71,12 +77,18 @@ export class RunExecutor {
   /**
    * Removes what a run left in the work root: its working copy (after its process died,
    * or when it was kept). Refused while the run executes here.
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST` for a string that is not a run id, `RUN_ALREADY_RUNNING`
+   *   while the run executes here
    */
   async removeWorkingCopy(runId: string): Promise<void> {
     await removeWorkingCopy({ root: path.join(this.#options.workRoot, 'work', this.#idDir(runId)) });
   }
 
-  /** Removes a run's kept artifacts (declared outputs, executed notebooks): retention. */
+  /**
+   * Removes a run's kept artifacts (declared outputs, executed notebooks): retention.
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST` for a string that is not a run id, `RUN_ALREADY_RUNNING`
+   *   while the run executes here
+   */
   async removeArtifacts(runId: string): Promise<void> {
     await rm(path.join(this.#options.artifactsRoot, this.#idDir(runId)), { recursive: true, force: true });
   }
@@ -87,6 +99,10 @@ export class RunExecutor {
    * scheduler calls it when retention or a delete removes the run. When the run still
    * executes here, it is cancelled and its end awaited first, so nothing of it is written
    * (or recreated) after the purge. Idempotent.
+   * @param runId the run
+   * @param options whether to keep the run's logs
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST` for a string that is not a run id, `RUN_ALREADY_RUNNING`
+   *   when a new execution of the run started here meanwhile
    */
   async purgeRun(runId: string, options: PurgeOptions = {}): Promise<void> {
     const active = this.#active.get(runId);
@@ -121,6 +137,9 @@ export class RunExecutor {
    * numbers as passed in {@link RunRequest.attempt}). Found by the run's variables, so
    * nothing needs to have been recorded. When the run executes here, its own attempt and
    * later ones are never touched.
+   * @param runId the run
+   * @param options which attempts (all when absent), and the time between SIGTERM and SIGKILL (default: the
+   *   executor's `gracePeriodMs`)
    */
   async endRunProcesses(runId: string, options: { attempts?: (attempt: number) => boolean; gracePeriodMs?: number } = {}): Promise<TerminateReport> {
     const wanted = options.attempts ?? (() => true);
@@ -150,6 +169,12 @@ export class RunExecutor {
   /**
    * Executes one run and resolves with its result (also when it failed or was cancelled).
    * Rejects, before anything is created, for a bad request: a typed error naming the field.
+   * @param request the run: its id, pipeline, parameters, project source and settings
+   * @param options the signal that cancels the run
+   * @throws {@link ExecutionError} `RUN_INVALID_REQUEST`, `RUN_INVALID_ENV`, `RUN_RESERVED_ENV` for a bad request,
+   *   `RUN_ALREADY_RUNNING` when a run with this id executes here; {@link OptionsError} `OPTIONS_INVALID`
+   *   for bad `request.options`; {@link NotFoundError} `SNAPSHOT_NOT_FOUND` for an unknown snapshot;
+   *   {@link PipelineError} for a pipeline whose connections are invalid
    */
   async execute(request: RunRequest, options: ExecuteOptions = {}): Promise<RunResult> {
     const valid = await validateRequest(request);

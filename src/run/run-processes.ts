@@ -14,7 +14,9 @@ import { StepEnvVar } from './step-environment.js';
 
 /** The live processes of one attempt of one run, as found in `/proc`. */
 export interface RunProcesses {
+  /** The run the processes belong to (their `PIPELINE_JOBS_RUN_ID`). */
   readonly runId: string;
+  /** The run's execution they belong to (their `PIPELINE_JOBS_RUN_ATTEMPT`). */
   readonly attempt: number;
   /** The processes carrying the run's variables (their groups and children are ended with them). */
   readonly pids: readonly number[];

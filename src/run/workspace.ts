@@ -23,7 +23,17 @@ export interface Workspace {
 }
 
 /** Where a run's files come from: a snapshot, or a directory copied as it is. */
-export type RunSource = { readonly snapshots: Snapshots; readonly snapshotId: string } | { readonly directory: string };
+export type RunSource =
+  | {
+      /** The snapshot store the snapshot is in (a `SnapshotStore`). */
+      readonly snapshots: Snapshots;
+      /** The snapshot the working copy is made from. */
+      readonly snapshotId: string;
+    }
+  | {
+      /** A project directory, copied as it is into the working copy. */
+      readonly directory: string;
+    };
 
 /**
  * The paths of a run's workspace (nothing is created). Without a working copy

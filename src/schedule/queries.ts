@@ -48,6 +48,11 @@ function ms(t: number | Date, path: string): number {
  * The first occurrence strictly after `after` that runs (with `includeSkipped`, a `dst`
  * skip too); `null` when none will come (past `endAt`, a one-off's `at` passed, or none
  * within 100 years). For a one-off: its `at` when `after < at`.
+ * @param schedule a normalized schedule (`normalizeSchedule`) or a compiled one
+ * @param after the reference instant (epoch ms or `Date`)
+ * @param options a zone cache to share, and whether DST skips count
+ * @throws OptionsError (from `pipeline-jobs`) `OPTIONS_INVALID` for a schedule that is not normalized,
+ *   `SCHEDULE_QUERY_INVALID_TIME` for an `after` that is not a finite time
  */
 export function nextOccurrence(
   schedule: ScheduleLike,
@@ -60,7 +65,7 @@ export function nextOccurrence(
   return compiled(schedule, options).next(ms(after, 'after'), { includeSkipped: options?.includeSkipped ?? false });
 }
 
-/** Options of {@link occurrencesBetween} and {@link preview}. */
+/** Options of {@link preview} (and of the scheduler's own listing of occurrences between two instants). */
 export interface ListOptions extends QueryOptions {
   /** Include `dst` skips, marked `skipped: 'dst'`. @default true */
   includeSkipped?: boolean;
@@ -85,7 +90,15 @@ export function countOccurrences(schedule: ScheduleLike, from: number | Date, to
   return compiled(schedule, options).count(Math.ceil(ms(from, 'from')) - 1, Math.ceil(ms(to, 'to')) - 1);
 }
 
-/** The next `n` occurrences strictly after `from` (a job's "preview"). */
+/**
+ * The next `n` occurrences strictly after `from` (a job's "preview"), with DST labels;
+ * skipped ones included unless `options.includeSkipped` is false.
+ * @param schedule a normalized schedule (`normalizeSchedule`) or a compiled one
+ * @param n how many occurrences at most
+ * @param from the reference instant (epoch ms or `Date`)
+ * @throws OptionsError (from `pipeline-jobs`) `OPTIONS_INVALID` for a schedule that is not normalized,
+ *   `SCHEDULE_QUERY_INVALID_TIME` for a `from` that is not a finite time
+ */
 export function preview(schedule: ScheduleLike, n: number, from: number | Date, options?: ListOptions): Occurrence[] {
   return compiled(schedule, options).list(ms(from, 'from'), Infinity, n, options?.includeSkipped ?? true);
 }

@@ -84,7 +84,7 @@ export interface MissedOptions {
 export interface NowScheduleSpec {
   /** Runs once, now. */
   type: 'now';
-  /** Filled in by `normalizeSchedule` (the time it was normalised); rarely given. */
+  /** Filled in by `normalizeSchedule` (the time it was normalised); rarely given. @default the time of normalisation */
   at?: InstantInput;
 }
 
@@ -107,9 +107,9 @@ export interface CronScheduleSpec {
    * @default 'UTC'
    */
   timezone?: string;
-  /** No occurrence before this instant (inclusive bound). */
+  /** No occurrence before this instant (inclusive bound). @default null (from now on) */
   startAt?: InstantInput | null;
-  /** No occurrence after this instant (inclusive bound). */
+  /** No occurrence after this instant (inclusive bound). @default null (no end) */
   endAt?: InstantInput | null;
   /** A wall-clock time that does not exist that day (DST gap): run it shifted, or skip it. @default 'shift' */
   gap?: GapPolicy;

@@ -7,10 +7,15 @@ import { DAY, SECOND, yearOf } from './civil.js';
  * Offsets are milliseconds to add to an instant to get its wall time.
  */
 export interface ZoneSegment {
+  /** First instant of the stretch (epoch ms). */
   readonly start: number;
+  /** First instant after the stretch (epoch ms, exclusive). */
   readonly end: number;
+  /** The UTC offset inside the stretch (ms). */
   readonly offset: number;
+  /** The UTC offset just before `start` (ms). */
   readonly before: number;
+  /** The UTC offset from `end` on (ms). */
   readonly after: number;
 }
 
@@ -35,6 +40,7 @@ interface YearRules {
  * short array search, with no `Intl` call.
  */
 export class ZoneRules {
+  /** The zone's canonical IANA name (`Europe/Amsterdam`, `UTC`). */
   readonly zone: string;
   readonly #format: Intl.DateTimeFormat | null;
   readonly #years = new Map<number, YearRules>();

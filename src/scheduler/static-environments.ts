@@ -9,14 +9,18 @@ const run = promisify(execFile);
 
 /** How the host defines one environment for {@link StaticEnvironmentResolver}. */
 export interface EnvironmentDefinition {
-  /** @default 'local' */
+  /** What the pinned record describes (`'local'`, `'image'`, `'sandbox'`, or a host's own kind). @default 'local' */
   kind?: string;
-  /** Interpreter command per file extension; the first word is resolved to its real path and version at pin time. */
+  /**
+   * Interpreter command per file extension; the first word is resolved to its real path and version at pin time.
+   * @default {} (the executor's own commands)
+   */
   interpreters?: Record<string, string[]>;
-  /** A container image reference, for container executors. */
+  /** A container image reference, for container executors. @default undefined */
   image?: string;
-  /** Resolves the image to a digest at pin time (e.g. by asking the registry). */
+  /** Resolves the image to a digest at pin time (e.g. by asking the registry). @default undefined (no digest pinned) */
   resolveDigest?: (image: string) => Promise<string>;
+  /** Anything else the host's executor needs, copied into the pinned record; must be JSON-serialisable. @default undefined */
   details?: Record<string, unknown>;
 }
 
@@ -30,7 +34,7 @@ export interface StaticEnvironmentResolverOptions {
    * @default undefined
    */
   fallback?: EnvironmentDefinition;
-  /** @default new SystemClock() */
+  /** Stamps each record's `resolvedAt`. @default new SystemClock() */
   clock?: Clock;
 }
 
@@ -44,6 +48,11 @@ export class StaticEnvironmentResolver implements EnvironmentResolver {
   readonly #o: StaticEnvironmentResolverOptions;
   readonly #clock: Clock;
 
+  /**
+   * Keeps a copy of the definitions; nothing is pinned until `resolve`.
+   * @param options the environments by id, and what an unlisted id means
+   * @throws {@link OptionsError} `OPTIONS_INVALID` when `environments` is not an object
+   */
   constructor(options: StaticEnvironmentResolverOptions) {
     if (!options || typeof options.environments !== 'object' || options.environments === null) {
       throw new OptionsError('OPTIONS_INVALID', 'StaticEnvironmentResolver needs `environments`', { path: 'environments', value: options?.environments });
@@ -52,6 +61,12 @@ export class StaticEnvironmentResolver implements EnvironmentResolver {
     this.#clock = options.clock ?? new SystemClock();
   }
 
+  /**
+   * Pins each id: its interpreters' real paths and versions, its image's digest.
+   * @throws {@link OptionsError} `ENVIRONMENT_UNKNOWN` for an id neither listed nor covered by a fallback,
+   *   `ENVIRONMENT_INVALID` for an interpreter without a command, `ENVIRONMENT_INTERPRETER_MISSING` for one
+   *   that is not installed
+   */
   async resolve(ids: readonly string[]): Promise<Record<string, PinnedEnvironment>> {
     const out: Record<string, PinnedEnvironment> = {};
     for (const id of ids) {

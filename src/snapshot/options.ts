@@ -87,7 +87,7 @@ export interface SnapshotStoreOptions extends SnapshotRules {
 
 /** Options of `SnapshotStore.create`. */
 export interface StoreCreateOptions extends SnapshotCreateOptions, SnapshotRules {
-  /** Progress reports; an exception thrown here is logged and ignored. */
+  /** Progress reports; an exception thrown here is logged and ignored. @default none */
   onProgress?: (progress: SnapshotProgress) => void;
 }
 
@@ -95,7 +95,7 @@ export interface StoreCreateOptions extends SnapshotCreateOptions, SnapshotRules
 export interface MaterializeOptions {
   /** Stops the copy; a partly written working copy is removed. @default none */
   signal?: AbortSignal;
-  /** Progress reports (`phase` is `store` while copying, then `done`). */
+  /** Progress reports (`phase` is `store` while copying, then `done`). @default none */
   onProgress?: (progress: SnapshotProgress) => void;
 }
 

@@ -35,7 +35,7 @@ export interface Snapshots {
  * refuses it with an `OptionsError` naming it. Adapters may accept more.
  */
 export interface SnapshotCreateOptions extends SnapshotRules {
-  /** Cancels the snapshot; nothing is left visible. */
+  /** Cancels the snapshot; nothing is left visible. @default none */
   signal?: AbortSignal;
 }
 

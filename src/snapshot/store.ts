@@ -49,6 +49,7 @@ export class SnapshotStore implements Snapshots {
   /**
    * A store rooted at `options.root` (created on first use).
    * @param options see {@link SnapshotStoreOptions}; copied, never mutated.
+   * @throws {@link OptionsError} `SNAPSHOT_INVALID_OPTION` naming the bad option
    */
   constructor(options: SnapshotStoreOptions) {
     this.#o = resolveStoreOptions(options);
@@ -86,7 +87,15 @@ export class SnapshotStore implements Snapshots {
     return this.#ready;
   }
 
-  /** Takes a snapshot of `projectDir`; visible to `get`/`list` only once complete. */
+  /**
+   * Takes a snapshot of `projectDir`; visible to `get`/`list` only once complete.
+   * @param projectDir the project directory to snapshot
+   * @param options ignore rules, limits, cancel signal and progress reports (over the store's defaults)
+   * @throws {@link SnapshotError} `SNAPSHOT_PROJECT_NOT_FOUND`, `SNAPSHOT_PROJECT_NOT_DIRECTORY`,
+   *   `SNAPSHOT_ESCAPING_SYMLINK`, `SNAPSHOT_DANGLING_SYMLINK`, `SNAPSHOT_TOO_MANY_FILES`, `SNAPSHOT_TOO_LARGE`,
+   *   `SNAPSHOT_UNREADABLE`, `SNAPSHOT_FILE_CHANGING`, `SNAPSHOT_IO_ERROR` (nothing is left visible);
+   *   {@link OptionsError} `SNAPSHOT_INVALID_OPTION` naming the bad option
+   */
   async create(projectDir: string, options?: StoreCreateOptions): Promise<StoredSnapshotRecord> {
     const rules = resolveCreateOptions(this.#o, options);
     if (typeof projectDir !== 'string' || projectDir === '') {
@@ -151,12 +160,22 @@ export class SnapshotStore implements Snapshots {
     return entry;
   }
 
-  /** What the snapshot holds: files, symlinks and empty directories, sorted by path. */
+  /**
+   * What the snapshot holds: files, symlinks and empty directories, sorted by path.
+   * @throws {@link NotFoundError} `SNAPSHOT_NOT_FOUND` for an unknown id
+   */
   async entries(id: string): Promise<readonly ManifestEntry[]> {
     return (await this.#manifest(id)).manifest.entries;
   }
 
-  /** One file of the snapshot; symlinks inside the snapshot are followed. */
+  /**
+   * One file of the snapshot; symlinks inside the snapshot are followed.
+   * @param id the snapshot
+   * @param path the file's path in the project, relative and `/`-separated
+   * @throws {@link NotFoundError} `SNAPSHOT_NOT_FOUND` / `SNAPSHOT_FILE_NOT_FOUND`; {@link SnapshotError}
+   *   `SNAPSHOT_INVALID_PATH`, `SNAPSHOT_NOT_A_FILE`, or `SNAPSHOT_OBJECT_MISSING` / `SNAPSHOT_CORRUPT` for
+   *   damaged stored content
+   */
   async readFile(id: string, path: string): Promise<Buffer> {
     const p = checkReadPath(path);
     const m = await this.#manifest(id);
@@ -164,7 +183,15 @@ export class SnapshotStore implements Snapshots {
     return readObject(this.#layout, resolveFile(id, m.index, p), id);
   }
 
-  /** Writes a working copy into `targetDir` (created; must be absent or empty). */
+  /**
+   * Writes a working copy into `targetDir` (created; must be absent or empty).
+   * @param id the snapshot
+   * @param targetDir where the working copy goes
+   * @param options cancel signal (a partly written copy is removed) and progress reports
+   * @throws {@link NotFoundError} `SNAPSHOT_NOT_FOUND`; {@link SnapshotError} `SNAPSHOT_TARGET_NOT_EMPTY`,
+   *   `SNAPSHOT_OBJECT_MISSING`, `SNAPSHOT_CORRUPT`, `SNAPSHOT_IO_ERROR`; {@link OptionsError}
+   *   `SNAPSHOT_INVALID_OPTION` for an empty `targetDir`
+   */
   async materialize(id: string, targetDir: string, options: MaterializeOptions = {}): Promise<void> {
     if (typeof targetDir !== 'string' || targetDir === '') {
       throw invalidOption('targetDir', 'a directory path', targetDir);
@@ -177,6 +204,7 @@ export class SnapshotStore implements Snapshots {
   /**
    * Removes the snapshot. Its content goes at once when no `create` is running and
    * `reclaimOnDelete` is on; otherwise at the next `gc()`.
+   * @throws {@link NotFoundError} `SNAPSHOT_NOT_FOUND` for an unknown id
    */
   async delete(id: string): Promise<void> {
     if (typeof id !== 'string' || !ID.test(id)) throw snapshotNotFound(String(id));

@@ -52,7 +52,7 @@ export interface WalkOptions {
   /** Paths excluded whatever the patterns say (the data directory, the store itself). */
   readonly hardExcludes: ReadonlySet<string>;
   readonly signal: AbortSignal | undefined;
-  /** Called now and then with the number of files found so far. */
+  /** Called now and then with the number of files found so far. @default none */
   readonly onProgress?: (files: number) => void;
 }
 

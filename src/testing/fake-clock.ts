@@ -21,7 +21,11 @@ export class FakeClock implements Clock {
   #timers: FakeTimer[] = [];
   #nextId = 1;
 
-  /** @param start the initial time: epoch milliseconds, an ISO string or a Date. @default 0 */
+  /**
+   * A clock standing at `start`, with no timer armed.
+   * @param start the initial time: epoch milliseconds, an ISO string or a Date. Default: `0` (the epoch).
+   * @throws TypeError when `start` is not a valid time
+   */
   constructor(start: number | string | Date = 0) {
     this.#now = typeof start === 'number' ? start : new Date(start).getTime();
     if (!Number.isFinite(this.#now)) throw new TypeError(`FakeClock: invalid start time ${String(start)}`);
@@ -57,13 +61,18 @@ export class FakeClock implements Clock {
    * Moves time forward by `ms`, firing every timer that falls due on the way (also
    * timers armed by fired timers), each at its own time, and lets pending promise
    * chains settle after each.
+   * @param ms how far to move, in milliseconds
+   * @throws RangeError when `ms` is negative or not a number
    */
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0)) throw new RangeError(`FakeClock.advance: expected ms >= 0, got ${ms}`);
     await this.advanceTo(this.#now + ms);
   }
 
-  /** Like {@link advance}, to an absolute time (epoch ms, ISO string or Date). */
+  /**
+   * Like {@link advance}, to an absolute time (epoch ms, ISO string or Date).
+   * @throws RangeError when `time` is before now
+   */
   async advanceTo(time: number | string | Date): Promise<void> {
     const target = typeof time === 'number' ? time : new Date(time).getTime();
     if (target < this.#now) throw new RangeError(`FakeClock.advanceTo: ${target} is before now (${this.#now})`);
@@ -83,6 +92,7 @@ export class FakeClock implements Clock {
   /**
    * Sets the time without firing timers, as when a machine wakes from suspend or the
    * wall clock is corrected. Timers already due fire on the next `advance`.
+   * @param ms how far to move, in milliseconds (negative: the wall clock was set back)
    */
   jump(ms: number): void {
     this.#now += ms;

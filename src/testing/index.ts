@@ -3,6 +3,7 @@
  * in-memory adapters. The contract suites adapters must pass are in
  * `pipeline-jobs/testing/contracts` (they import vitest, which is ESM-only).
  * @packageDocumentation
+ * @module pipeline-jobs/testing
  */
 export { FakeClock } from './fake-clock.js';
 export { MemoryStorage, type MemoryStorageOptions } from '../storage/memory/index.js';

@@ -26,9 +26,13 @@ import { migrate } from './schema.js';
 
 /** Options of {@link PostgresStorage}. Give exactly one of `pool` and `connectionString`. */
 export interface PostgresStorageOptions {
-  /** A pool the host owns: `close()` leaves it open (the host ends it). */
+  /** A pool the host owns: `close()` leaves it open (the host ends it). Give it or `connectionString`. @default undefined */
   pool?: Pool;
-  /** Where to connect; the store then creates its own pool of `poolSize` and ends it on `close()`. */
+  /**
+   * Where to connect; the store then creates its own pool of `poolSize` and ends it on `close()`.
+   * Give it or `pool`.
+   * @default undefined
+   */
   connectionString?: string;
   /**
    * Connections of the store's own pool (with `connectionString`); one more is held while
@@ -120,6 +124,12 @@ export class PostgresStorage implements Storage {
   #ready = false;
   #closed = false;
 
+  /**
+   * Checks the options and makes the connection pool (when no `pool` is given); nothing
+   * connects until `init()`.
+   * @param options exactly one of `pool` and `connectionString`, and the schema, pool size and timeouts
+   * @throws OptionsError (from `pipeline-jobs`) `OPTIONS_INVALID` naming the bad option
+   */
   constructor(options: PostgresStorageOptions) {
     if (options === null || typeof options !== 'object') throw new OptionsError('OPTIONS_INVALID', 'Expected an options object', { path: '$', value: options });
     if ((options.pool === undefined) === (options.connectionString === undefined)) {
@@ -364,7 +374,12 @@ export class PostgresStorage implements Storage {
     return this.#do('finishRun', () => this.#finisher.finish(runId, end));
   }
 
-  async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {
+  async cancelRuns(target: CancelTarget, now: number): Promise<{
+    /** The PENDING runs that became ABORTED. */
+    aborted: string[];
+    /** The STARTED runs flagged `cancelRequested` for their owner. */
+    flagged: string[];
+  }> {
     return this.#do('cancelRuns', () => this.#runs.cancel(target, now));
   }
 

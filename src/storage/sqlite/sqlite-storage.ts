@@ -61,6 +61,11 @@ export class SqliteStorage implements Storage {
   #runs: SqliteRuns | undefined;
   #closed = false;
 
+  /**
+   * Checks the options; the file is opened by `init()`.
+   * @param options the database file, and the clock, lock wait, durability and start-up check
+   * @throws OptionsError (from `pipeline-jobs`) `OPTIONS_INVALID` naming the bad option
+   */
   constructor(options: SqliteStorageOptions) {
     if (options === null || typeof options !== 'object' || typeof options.path !== 'string' || options.path === '') {
       throw new OptionsError('OPTIONS_INVALID', 'Expected `path` to be a non-empty string', { path: 'path', value: (options as { path?: unknown } | null)?.path, hint: 'Give the database file, e.g. `./jobs.sqlite`' });
@@ -282,7 +287,12 @@ export class SqliteStorage implements Storage {
     return this.#run(() => this.#runs!.finish(runId, end));
   }
 
-  async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {
+  async cancelRuns(target: CancelTarget, now: number): Promise<{
+    /** The PENDING runs that became ABORTED. */
+    aborted: string[];
+    /** The STARTED runs flagged `cancelRequested` for their owner. */
+    flagged: string[];
+  }> {
     return this.#run(() => this.#runs!.cancel(target, now));
   }
 

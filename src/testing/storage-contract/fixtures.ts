@@ -6,6 +6,7 @@ import type { JobStatus } from '../../status.js';
 
 /** What a contract factory gives: a fresh, initialised store, and optionally a second one on the same data. */
 export interface StorageContractSubject {
+  /** The store under test: fresh (no jobs), `init()` already awaited. The suite closes it. */
   storage: Storage;
   /** Removes what the factory created (files, schemas). Called after each test. */
   cleanup?: () => Promise<void>;
@@ -17,6 +18,7 @@ export interface StorageContractSubject {
   second?: () => Promise<Storage>;
 }
 
+/** Makes a fresh {@link StorageContractSubject} for each test of the contract suite. */
 export type StorageContractFactory = () => Promise<StorageContractSubject>;
 
 /** The per-test state the contract parts share. */
