@@ -126,6 +126,7 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec, key: 
       return { record, discard };
     },
     discard,
+    made?.id ?? null,
   );
 }
 

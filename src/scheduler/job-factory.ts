@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { validateJobEnv } from '../run/step-environment.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { EnvironmentResolver, PinnedEnvironment } from '../environment.js';
-import { OptionsError, PipelineJobsError } from '../errors.js';
+import { OptionsError, SnapshotError } from '../errors.js';
 import { ParameterGrid, GridSelection, readFromSnapshot } from '../parameters/index.js';
 import { parsePipeline } from '../pipeline/load.js';
 import type { Pipeline } from '../pipeline/model.js';
@@ -147,17 +147,23 @@ export function gridJson(grid: ParameterGrid): GridDefinition {
   return grid.toJSON();
 }
 
-/** Rethrows with the snapshot cleaned up: bad input changes no state. */
-export async function cleanupOnError<T>(work: () => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+/**
+ * Rethrows with the snapshot cleaned up: bad input changes no state. When the clean-up
+ * fails too, a `SnapshotError` `SNAPSHOT_CLEANUP_FAILED` says so, with the first error as
+ * its `cause` and the snapshot left behind as its `value`.
+ */
+export async function cleanupOnError<T>(work: () => Promise<T>, cleanup: () => Promise<void>, snapshotId: string | null): Promise<T> {
   try {
     return await work();
   } catch (err) {
     try {
       await cleanup();
     } catch (cleanupErr) {
-      throw new PipelineJobsError('JOB_CLEANUP_FAILED', 'Creating the job failed and so did removing its snapshot', {
-        hint: `First error: ${(err as Error).message}`,
-        cause: cleanupErr,
+      throw new SnapshotError('SNAPSHOT_CLEANUP_FAILED', `Creating the job failed (${(err as Error).message}), and removing its snapshot failed too: ${(cleanupErr as Error).message}`, {
+        path: 'snapshotId',
+        value: snapshotId,
+        hint: 'The first error is the cause; remove the snapshot left behind with SnapshotStore.delete',
+        cause: err,
       });
     }
     throw err;

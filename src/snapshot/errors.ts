@@ -42,6 +42,12 @@ export const SnapshotErrorCode = {
   CORRUPT: 'SNAPSHOT_CORRUPT',
   /** The store directory holds a format this version does not know. */
   STORE_FORMAT: 'SNAPSHOT_STORE_FORMAT',
+  /**
+   * `createJob` failed after taking its snapshot, and removing that snapshot failed too:
+   * `cause` is the first error, `value` the snapshot left behind (remove it with
+   * `SnapshotStore.delete`).
+   */
+  CLEANUP_FAILED: 'SNAPSHOT_CLEANUP_FAILED',
 } as const;
 export type SnapshotErrorCode = (typeof SnapshotErrorCode)[keyof typeof SnapshotErrorCode];
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JobStateError, NotFoundError, OptionsError, StorageError } from '../../src/errors.js';
+import { JobStateError, NotFoundError, OptionsError, SnapshotError, StorageError } from '../../src/errors.js';
 import { MemoryStorage } from '../../src/storage/memory/index.js';
 import type { Storage } from '../../src/storage/port.js';
 import { PostgresStorage } from '../../src/storage/postgres/index.js';
@@ -153,6 +153,20 @@ describe('createJob on an existing snapshot, and per-job snapshot rules', () => 
     const err = await h.scheduler.createJob({ name: 'a', snapshotId: 'no-such-snapshot', pipeline: 'main.orchest' }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);
     expect(err).toMatchObject({ code: 'SNAPSHOT_NOT_FOUND', path: 'snapshotId', value: 'no-such-snapshot' });
+    expect((await h.scheduler.listJobs()).items).toEqual([]);
+  });
+
+  it('a failed create whose snapshot cannot be removed: SnapshotError SNAPSHOT_CLEANUP_FAILED, the first error as cause', async () => {
+    const h = await harness();
+    h.snapshots.delete = async () => {
+      throw new Error('disk gone');
+    };
+    const err = await h.scheduler.createJob(spec(makeProject(), { pipeline: 'missing.orchest' })).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SnapshotError);
+    expect(err).toMatchObject({ code: 'SNAPSHOT_CLEANUP_FAILED', path: 'snapshotId', cause: { code: 'JOB_PIPELINE_NOT_FOUND' } });
+    expect((err as SnapshotError).message).toContain('disk gone');
+    const [left] = await h.snapshots.list();
+    expect((err as SnapshotError).value).toBe(left!.id);
     expect((await h.scheduler.listJobs()).items).toEqual([]);
   });
 
