@@ -30,6 +30,8 @@ const publicEntries: Plugin = {
     const entries: Record<string, string> = {
       'src/index.ts': 'pipeline-jobs',
       'src/schedule-kit.ts': 'pipeline-jobs/schedule',
+      'src/errors-kit.ts': 'pipeline-jobs/errors',
+      'src/executors-kit.ts': 'pipeline-jobs/executors',
       'src/storage-kit.ts': 'pipeline-jobs/storage',
       'src/storage/sqlite/index.ts': 'pipeline-jobs/sqlite',
       'src/storage/postgres/index.ts': 'pipeline-jobs/postgres',
@@ -53,6 +55,8 @@ export default defineConfig([{
     'testing/index': 'src/testing/index.ts',
     'testing/contracts': 'src/testing/contracts.ts',
     'schedule/index': 'src/schedule-kit.ts',
+    'errors/index': 'src/errors-kit.ts',
+    'executors/index': 'src/executors-kit.ts',
     'storage/index': 'src/storage-kit.ts',
     'storage/contract': 'src/storage-contract.ts',
     'storage/sqlite/index': 'src/storage/sqlite/index.ts',

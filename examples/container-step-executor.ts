@@ -16,7 +16,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
-import { ExecutionError, type StepContext, type StepExecutor, type StepInvocation, type StepOutcome } from 'pipeline-jobs';
+import { ExecutionError } from 'pipeline-jobs';
+import type { StepContext, StepExecutor, StepInvocation, StepOutcome } from 'pipeline-jobs/executors';
 
 /** Options of {@link ContainerStepExecutor}. */
 export interface ContainerStepExecutorOptions {

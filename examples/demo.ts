@@ -23,10 +23,10 @@ import {
   RunExecutor,
   SnapshotStore,
   loadPipeline,
-  parallelLayers,
   readFromDirectory,
   type Job,
 } from 'pipeline-jobs';
+import { parallelLayers } from 'pipeline-jobs/executors';
 import { SqliteStorage } from 'pipeline-jobs/sqlite';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

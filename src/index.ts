@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 
-// Errors and their code maps: each code belongs to one class.
+// Errors (their code maps are in pipeline-jobs/errors): each code belongs to one class.
 export {
   PipelineJobsError,
   PipelineError,
@@ -22,18 +22,6 @@ export {
   OptionsError,
   StorageError,
 } from './errors.js';
-export {
-  PipelineErrorCode,
-  ScheduleErrorCode,
-  JobErrorCode,
-  NotFoundErrorCode,
-  OptionsErrorCode,
-  ExecutionErrorCode,
-  StorageErrorCode,
-} from './error-codes.js';
-export { ParameterErrorCode } from './parameters/codes.js';
-export { SnapshotErrorCode } from './snapshot/errors.js';
-export { StepErrorCode, RunErrorCode } from './run/result.js';
 
 // The four classes
 export { JobScheduler } from './scheduler/job-scheduler.js';
@@ -53,14 +41,12 @@ export {
 export { StaticEnvironmentResolver } from './scheduler/index.js';
 export { SystemClock, type Clock } from './clock.js';
 export type { Logger } from './logger.js';
-export type { EnvironmentResolver } from './environment.js';
 
 // Pipelines
 export {
   definePipeline,
   loadPipeline,
   parsePipeline,
-  parallelLayers,
   type Pipeline,
   type PipelineDefinition,
   type PipelineStep,
@@ -69,15 +55,12 @@ export {
 
 // What the scheduler's listings return (besides Job and Run)
 export type { BatchRecord, OccurrenceRecord, Page } from './storage/index.js';
-export type { BatchTriggerKind, LedgerRetention } from './storage/index.js';
 export type { RunOccurrence, RunTrigger } from './run/request.js';
 
-// Statuses and policies (each a const object and a type of the same name)
+// Statuses (each a const object and a type of the same name). Policies are plain strings
+// in job options; their const objects are in pipeline-jobs/schedule and /executors.
 export { JobStatus } from './status.js';
-export { RunStatus, StepStatus, FailurePolicy, LogOverflowPolicy, LogErrorPolicy, KeepWorkingCopy } from './run/index.js';
-export { GapPolicy, RepeatPolicy, MissedPolicy, OverlapPolicy, SkipReason } from './schedule/index.js';
-export { SymlinkPolicy } from './snapshot/index.js';
-export { InterruptedPolicy } from './scheduler/index.js';
+export { RunStatus, StepStatus } from './run/index.js';
 
 // Types a user writes or reads
 export type {
@@ -91,18 +74,11 @@ export type {
   SelectionInput,
   FollowLogOptions,
   ParametersInput,
+  JobQuery,
+  RunQuery,
+  PageOptions,
+  PreviewJobOptions,
 } from './scheduler/index.js';
 export type { ScheduleSpec } from './schedule/index.js';
 export type { ParameterSpec } from './parameters/index.js';
-export type {
-  RunRequest,
-  RunResult,
-  StepResult,
-  StepExecutor,
-  StepInvocation,
-  StepContext,
-  StepOutcome,
-  StepFunction,
-  FunctionStepContext,
-  LogStore,
-} from './run/index.js';
+export type { StepFunction, FunctionStepContext, LogStore } from './run/index.js';

@@ -26,4 +26,10 @@ export {
   type CronScheduleSpec,
   type InstantInput,
   type MissedOptions,
+  // The schedule policies as const objects (a spec takes the same values as plain strings).
+  GapPolicy,
+  RepeatPolicy,
+  MissedPolicy,
+  OverlapPolicy,
+  SkipReason,
 } from './schedule/index.js';

@@ -1,4 +1,5 @@
-import { parallelLayers, type Pipeline } from '../index.js';
+import { type Pipeline } from '../index.js';
+import { parallelLayers } from '../executors-kit.js';
 import { esc } from './html.js';
 
 const W = 170;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as pj from '../../src/index.js';
 import * as schedule from '../../src/schedule-kit.js';
+import * as executors from '../../src/executors-kit.js';
 
 /**
  * Plain-JS callers pass wrong types; every public function and constructor of the root
@@ -23,7 +24,7 @@ const cases: Array<[name: string, call: () => unknown, cls: Function, code: stri
   ['loadPipeline with a number', () => pj.loadPipeline(any(5)), pj.OptionsError, 'OPTIONS_INVALID', 'file'],
   ['loadPipeline with a non-string projectDir', () => pj.loadPipeline('p.orchest', any(5)), pj.OptionsError, 'OPTIONS_INVALID', 'projectDir'],
   ['definePipeline with a number', () => pj.definePipeline(any(5)), pj.PipelineError, 'PIPELINE_INVALID_FIELD', 'steps'],
-  ['parallelLayers with a number', () => pj.parallelLayers(any(5)), pj.OptionsError, 'OPTIONS_INVALID', 'steps'],
+  ['parallelLayers with a number', () => executors.parallelLayers(any(5)), pj.OptionsError, 'OPTIONS_INVALID', 'steps'],
   ['readFromDirectory with a number', () => pj.readFromDirectory(any(5)), pj.OptionsError, 'OPTIONS_INVALID', 'root'],
   ['new SnapshotStore with a number', () => new pj.SnapshotStore(any(5)), pj.OptionsError, 'SNAPSHOT_INVALID_OPTION', 'options'],
   ['new RunExecutor with null', () => new pj.RunExecutor(any(null)), pj.OptionsError, 'OPTIONS_INVALID', 'options'],

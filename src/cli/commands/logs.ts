@@ -1,4 +1,4 @@
-import { parallelLayers } from '../../index.js';
+import { parallelLayers } from '../../executors-kit.js';
 import { type GlobalOptions, openEnv } from '../env.js';
 import { printJson } from '../format.js';
 import { resolveRun, resolveStep } from '../resolve.js';
