@@ -1,19 +1,24 @@
 import type { Clock } from '../../clock.js';
 import type { BatchRecord, JobRecord, OccurrenceRecord, RunRecord, StepStateRecord } from '../records.js';
 import type { Listeners } from './listeners.js';
+import { FrozenMap } from './frozen.js';
 import { PendingIndex } from './pending-index.js';
 import type { LedgerRetention } from '../port.js';
 import { ledgerVictims } from '../shared/rules.js';
 
-/** What the parts of {@link MemoryStorage} share: the records, by role, of one store. Internal. */
+/**
+ * What the parts of {@link MemoryStorage} share: the records, by role, of one store.
+ * Records are deeply frozen when stored (see {@link FrozenMap}) and replaced, never
+ * changed, so reads hand them out without a copy. Internal.
+ */
 export class MemoryState {
-  readonly jobs = new Map<string, JobRecord>();
+  readonly jobs = new FrozenMap<string, JobRecord>();
   /** Key: `jobId \0 batchIndex`. */
-  readonly batches = new Map<string, BatchRecord>();
-  readonly runs = new Map<string, RunRecord>();
+  readonly batches = new FrozenMap<string, BatchRecord>();
+  readonly runs = new FrozenMap<string, RunRecord>();
   readonly runsByJob = new Map<string, Set<string>>();
   readonly pending = new PendingIndex();
-  readonly steps = new Map<string, StepStateRecord[]>();
+  readonly steps = new FrozenMap<string, readonly StepStateRecord[]>();
   /** A job's ledger, oldest first, each record with its position (`ord`, kept across pruning). */
   readonly ledger = new Map<string, Array<{ ord: number; r: OccurrenceRecord }>>();
   seq = 0;

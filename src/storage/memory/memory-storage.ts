@@ -55,7 +55,10 @@ export interface MemoryStorageOptions {
 
 /**
  * Storage in this process's memory: for tests and the first demo. Nothing survives the
- * process. Records are copied in and out, so callers never share mutable state with it.
+ * process. What callers give is copied in; the records it hands out are its own, deeply
+ * frozen and never changed (a change stores a new record), so a read costs no copy
+ * whatever the record's size, and a caller can neither change the store through a record
+ * nor see a record it holds change.
  */
 export class MemoryStorage implements Storage {
   readonly #s: MemoryState;
@@ -92,8 +95,7 @@ export class MemoryStorage implements Storage {
 
   async getJob(id: string): Promise<JobRecord | undefined> {
     this.#check();
-    const job = this.#s.jobs.get(id);
-    return job && structuredClone(job);
+    return this.#s.jobs.get(id);
   }
 
   async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
@@ -102,7 +104,7 @@ export class MemoryStorage implements Storage {
       .filter((j) => (filter.projectId === undefined || j.projectId === filter.projectId) && (!filter.status || filter.status.includes(j.status)))
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     const page = pageOf(jobs, filter, jobCursor, jobAfterCursor);
-    return { items: page.items.map((j) => structuredClone(j)), next: page.next };
+    return { items: [...page.items], next: page.next };
   }
 
   async listJobIds(statuses: readonly JobStatus[]): Promise<string[]> {
@@ -117,7 +119,7 @@ export class MemoryStorage implements Storage {
     const next = applyJobPatch(job, patch, now);
     this.#s.jobs.set(id, next);
     this.#s.listeners.emit({ type: 'job-changed', jobId: id });
-    return structuredClone(next);
+    return this.#s.jobs.get(id);
   }
 
   async deleteJob(id: string): Promise<string[]> {
@@ -146,7 +148,8 @@ export class MemoryStorage implements Storage {
       writtenRuns: 0,
       firstRunIndex: job.runCount,
       envVars: { ...job.envVars },
-      ...structuredClone(batchGrid(job, input)),
+      // The job's (frozen) grid and selection are shared as they are; the input's are copied in.
+      ...ownGrid(batchGrid(job, input), job),
       createdAt: input.now,
     };
     this.#s.batches.set(`${job.id}\u0000${batch.batchIndex}`, batch);
@@ -157,7 +160,7 @@ export class MemoryStorage implements Storage {
       this.#s.pruneLedger(job.id, input.ledgerRetention, input.now);
     }
     this.#s.listeners.emit({ type: 'job-changed', jobId: job.id });
-    return structuredClone(batch);
+    return this.#s.batches.get(`${job.id}\u0000${batch.batchIndex}`);
   }
 
   async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean> {
@@ -196,15 +199,13 @@ export class MemoryStorage implements Storage {
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
     this.#check();
-    const b = this.#s.batches.get(`${jobId}\u0000${batchIndex}`);
-    return b && structuredClone(b);
+    return this.#s.batches.get(`${jobId}\u0000${batchIndex}`);
   }
 
   async listIncompleteBatches(): Promise<BatchRecord[]> {
     this.#check();
     return [...this.#s.batches.values()]
-      .filter((b) => b.writtenRuns < b.runCount && RUNS_WRITABLE.includes(this.#s.jobs.get(b.jobId)!.status))
-      .map((b) => structuredClone(b));
+      .filter((b) => b.writtenRuns < b.runCount && RUNS_WRITABLE.includes(this.#s.jobs.get(b.jobId)!.status));
   }
 
   async recordSkips(
@@ -306,4 +307,12 @@ export class MemoryStorage implements Storage {
   #check(): void {
     if (this.#closed) throw new StorageError('STORAGE_CLOSED', 'The storage is closed', { hint: 'Create a new MemoryStorage' });
   }
+}
+
+/** `parts` with whatever is not already one of `job`'s own (frozen) parts copied in. */
+function ownGrid(parts: Pick<BatchRecord, 'grid' | 'selection'>, job: JobRecord): Pick<BatchRecord, 'grid' | 'selection'> {
+  return {
+    grid: parts.grid === job.grid ? job.grid : structuredClone(parts.grid),
+    selection: parts.selection === job.selection ? job.selection : structuredClone(parts.selection),
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../storage/records.js';
 import type { ContractContext } from './fixtures.js';
-import { T0, addBatch, jobWithRuns, makeJob, rejection } from './fixtures.js';
+import { T0, addBatch, jobWithRuns, makeJob, rejection, tryToChange } from './fixtures.js';
 
 /** Jobs: insert, get, list, compare-and-set updates, delete. */
 export function jobsContract(ctx: () => ContractContext): void {
@@ -26,7 +26,7 @@ export function jobsContract(ctx: () => ContractContext): void {
       expect(await storage.getJob(job.id)).toEqual(job);
     });
 
-    it('hands out copies: changing a returned or given record changes nothing stored', async () => {
+    it('hands out copies or frozen records: changing a returned or given record changes nothing stored', async () => {
       const { storage } = ctx();
       const job = makeJob();
       const given = structuredClone(job) as { -readonly [K in keyof JobRecord]: JobRecord[K] };
@@ -34,10 +34,10 @@ export function jobsContract(ctx: () => ContractContext): void {
       given.name = 'changed after insert';
       (given.envVars as Record<string, string>).A = 'changed';
       const got = (await storage.getJob(job.id)) as { name: string; envVars: Record<string, string> };
-      got.name = 'changed';
-      got.envVars.A = 'changed';
+      tryToChange(() => (got.name = 'changed'));
+      tryToChange(() => (got.envVars.A = 'changed'));
       const listed = (await storage.listJobs()).items.find((j) => j.id === job.id) as { envVars: Record<string, string> };
-      listed.envVars.B = 'changed';
+      tryToChange(() => (listed.envVars.B = 'changed'));
       expect(await storage.getJob(job.id)).toEqual(job);
     });
 
