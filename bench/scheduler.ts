@@ -9,9 +9,13 @@
  *    of the first and last run start.
  * 4. Code-defined jobs (issue 10): one-step runs of a job defined in code (no projectDir: no
  *    snapshot, no working copy) on MemoryStorage, beside raw p-queue in the same run.
+ * 5. Grid shapes (issue 12): the same runs of a 100,000-combination grid defined as 1 x
+ *    100,000 values or as 5 x 10 values, with and without a project directory, on
+ *    MemoryStorage and SqliteStorage: the rates should match (no per-run cost that grows
+ *    with the grid's definition).
  * Imports the built package as users do (`npx tsup` first). Run `npm run bench -- scheduler`
  * or `node --expose-gc --import tsx bench/scheduler.ts`. Env: BENCH_DISPATCH_RUNS (default
- * 100000); BENCH_CODE_RUNS (default 20000); BENCH_ONLY=dispatch,scale,precision,code; BENCH_PROFILE_OUT=<file.cpuprofile> keeps
+ * 100000); BENCH_CODE_RUNS (default 20000); BENCH_SHAPE_RUNS (default 2000, per cell); BENCH_ONLY=dispatch,scale,precision,code,shapes; BENCH_PROFILE_OUT=<file.cpuprofile> keeps
  * the dispatch profile. Prints markdown, never asserts; files under os.tmpdir(), removed.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,10 +24,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
+import { SqliteStorage } from 'pipeline-jobs/sqlite';
 import { FunctionStepExecutor, JobScheduler, MemoryLogStore, MemoryStorage, ParameterGrid, RunExecutor, SnapshotStore, definePipeline, type Job, type JobSpec, type StepFunction } from 'pipeline-jobs';
 
 const DISPATCH_RUNS = Number(process.env.BENCH_DISPATCH_RUNS ?? 100_000);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'dispatch,scale,precision,code').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'dispatch,scale,precision,code,shapes').split(','));
+const SHAPE_CELL_RUNS = Number(process.env.BENCH_SHAPE_RUNS ?? 2_000);
 const CODE_RUNS = Number(process.env.BENCH_CODE_RUNS ?? 20_000);
 const CONCURRENCY = 10; // scheduler and p-queue alike (BENCHMARKING.md's p-queue figure uses 10)
 const IN_FLIGHT = 4; // createJob calls at once
@@ -442,6 +448,63 @@ async function codePart(): Promise<string> {
   ].join('\n');
 }
 
+// 5. Grid shapes
+const shapesPipeline = definePipeline({ name: 'bench-shapes', parameters: { x: 0, p0: 0, p1: 0, p2: 0, p3: 0, p4: 0 }, steps: [{ uuid: 'a' }] });
+type ShapeStore = 'MemoryStorage' | 'SqliteStorage';
+
+/** The first `runs` runs of one job of the given grid (draft, then timed confirm -> job finished), on a scheduler of its own. */
+async function shapeDispatch(store: ShapeStore, withProject: boolean, spec: Record<string, Record<string, unknown[]>>, runs: number): Promise<{ rate: number; ok: boolean }> {
+  const root = path.join(tmp, `shape${setups++}`);
+  const storage = store === 'MemoryStorage' ? new MemoryStorage() : new SqliteStorage({ path: path.join(root, 'jobs.sqlite') });
+  const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: noop } }), logStore: new MemoryLogStore(), workRoot: path.join(root, 'runs') });
+  const snapshots = withProject ? { snapshots: new SnapshotStore({ root: path.join(root, 'snapshots') }) } : {};
+  const scheduler = new JobScheduler({ storage, executor, concurrency: CONCURRENCY, ...snapshots });
+  scheduler.on('scheduler:error', ({ error, during }) => progress(`scheduler error during ${during}: ${String(error)}`));
+  await scheduler.start();
+  try {
+    const where = withProject ? base : { pipeline: shapesPipeline };
+    const job = await scheduler.createJob({ ...where, name: 'shape', parameters: { from: 'spec', spec }, selection: { ranges: [[0, runs]] }, draft: true });
+    const [t0, ended] = [performance.now(), scheduler.waitForJob(job.id)];
+    await scheduler.confirmJob(job.id);
+    const done = await ended;
+    return { rate: runs / ((performance.now() - t0) / 1000), ok: done.counters.SUCCESS === runs };
+  } finally {
+    await scheduler.stop();
+    await storage.close();
+  }
+}
+
+async function shapesPart(): Promise<string> {
+  const loadBefore = load();
+  const rows: string[][] = [];
+  let bad = false;
+  for (const store of ['MemoryStorage', 'SqliteStorage'] as const) {
+    for (const withProject of [false, true]) {
+      progress(`grid shapes: ${store}, ${withProject ? 'project dir' : 'code-defined'}: warm-up, then 3 x (5 x 10, 1 x 100,000) interleaved, ${fmt(SHAPE_CELL_RUNS)} runs each`);
+      await shapeDispatch(store, withProject, squareSpec, Math.min(500, SHAPE_CELL_RUNS));
+      const [square, wide]: [number[], number[]] = [[], []];
+      for (let i = 0; i < 3; i++) {
+        const sq = await shapeDispatch(store, withProject, squareSpec, SHAPE_CELL_RUNS);
+        const wd = await shapeDispatch(store, withProject, wideSpec, SHAPE_CELL_RUNS);
+        bad ||= !sq.ok || !wd.ok;
+        square.push(sq.rate);
+        wide.push(wd.rate);
+        gc?.();
+      }
+      const ratio = median(wide) / median(square);
+      rows.push([store, withProject ? 'project dir (snapshot, working copy per run)' : 'code-defined (no project)', fmt(median(square)), fmt(median(wide)), fmt(ratio, 2), ratio >= 0.9 ? 'met' : `missed (${fmt(1 / ratio, 1)}x slower)`]);
+    }
+  }
+  return [
+    '### 5. Grid shapes',
+    '',
+    `The first ${fmt(SHAPE_CELL_RUNS)} runs of one job whose grid has 100,000 combinations, defined as 5 parameters x 10 values (50 values stored) or as 1 parameter x 100,000 values; one no-op function step, concurrency ${CONCURRENCY}; medians of 3 interleaved repetitions, a fresh scheduler and store each. ` +
+      `${os.cpus().length} CPUs shared with other work; load average (1/5/15 min) before ${loadBefore}, after ${load()}.${bad ? ' **Not all runs succeeded.**' : ''}`,
+    '',
+    table(['storage', 'job', '5 x 10 values: runs/s', '1 x 100,000 values: runs/s', 'wide / square', 'aim: the same rate (>= 0.9)'], rows),
+  ].join('\n');
+}
+
 const t0 = performance.now();
 try {
   console.log(`Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average at start ${load()}\n`);
@@ -452,6 +515,8 @@ try {
   if (ONLY.has('precision')) console.log(`${await precisionPart()}\n`);
   gc?.();
   if (ONLY.has('code')) console.log(`${await codePart()}\n`);
+  gc?.();
+  if (ONLY.has('shapes')) console.log(`${await shapesPart()}\n`);
   console.log(`(total ${fmt((performance.now() - t0) / 1000, 1)} s)`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
