@@ -11,8 +11,9 @@
  *    snapshot, no working copy) on MemoryStorage, beside raw p-queue in the same run.
  * 5. Grid shapes (issue 12): the same runs of a 100,000-combination grid defined as 1 x
  *    100,000 values or as 5 x 10 values, with and without a project directory, on
- *    MemoryStorage and SqliteStorage: the rates should match (no per-run cost that grows
- *    with the grid's definition).
+ *    MemoryStorage and SqliteStorage (and PostgreSQL, code-defined only, at
+ *    PIPELINE_JOBS_BENCH_PG or the local test database): the rates should match (no per-run
+ *    cost that grows with the grid's definition).
  * Imports the built package as users do (`npx tsup` first). Run `npm run bench -- scheduler`
  * or `node --expose-gc --import tsx bench/scheduler.ts`. Env: BENCH_DISPATCH_RUNS (default
  * 100000); BENCH_CODE_RUNS (default 20000); BENCH_SHAPE_RUNS (default 2000, per cell); BENCH_ONLY=dispatch,scale,precision,code,shapes; BENCH_PROFILE_OUT=<file.cpuprofile> keeps
@@ -24,6 +25,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
+import pg from 'pg';
+import { PostgresStorage } from 'pipeline-jobs/postgres';
 import { SqliteStorage } from 'pipeline-jobs/sqlite';
 import { FunctionStepExecutor, JobScheduler, MemoryLogStore, MemoryStorage, ParameterGrid, RunExecutor, SnapshotStore, definePipeline, type Job, type JobSpec, type StepFunction } from 'pipeline-jobs';
 
@@ -450,12 +453,31 @@ async function codePart(): Promise<string> {
 
 // 5. Grid shapes
 const shapesPipeline = definePipeline({ name: 'bench-shapes', parameters: { x: 0, p0: 0, p1: 0, p2: 0, p3: 0, p4: 0 }, steps: [{ uuid: 'a' }] });
-type ShapeStore = 'MemoryStorage' | 'SqliteStorage';
+type ShapeStore = 'MemoryStorage' | 'SqliteStorage' | 'PostgresStorage';
+const PG_URL = process.env.PIPELINE_JOBS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Runs `work` with a fresh PostgreSQL schema name, dropped afterwards. */
+async function withSchema<T>(work: (schema: string) => Promise<T>): Promise<T> {
+  const schema = `pj_bench_shape_${process.pid}_${setups++}`;
+  try {
+    return await work(schema);
+  } finally {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}
 
 /** The first `runs` runs of one job of the given grid (draft, then timed confirm -> job finished), on a scheduler of its own. */
 async function shapeDispatch(store: ShapeStore, withProject: boolean, spec: Record<string, Record<string, unknown[]>>, runs: number): Promise<{ rate: number; ok: boolean }> {
+  if (store === 'PostgresStorage') return withSchema((schema) => shapeRun(new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 4 }), withProject, spec, runs));
+  const root = path.join(tmp, `shape${setups}`);
+  return shapeRun(store === 'MemoryStorage' ? new MemoryStorage() : new SqliteStorage({ path: path.join(root, 'jobs.sqlite') }), withProject, spec, runs);
+}
+
+async function shapeRun(storage: MemoryStorage | SqliteStorage | PostgresStorage, withProject: boolean, spec: Record<string, Record<string, unknown[]>>, runs: number): Promise<{ rate: number; ok: boolean }> {
   const root = path.join(tmp, `shape${setups++}`);
-  const storage = store === 'MemoryStorage' ? new MemoryStorage() : new SqliteStorage({ path: path.join(root, 'jobs.sqlite') });
   const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: noop } }), logStore: new MemoryLogStore(), workRoot: path.join(root, 'runs') });
   const snapshots = withProject ? { snapshots: new SnapshotStore({ root: path.join(root, 'snapshots') }) } : {};
   const scheduler = new JobScheduler({ storage, executor, concurrency: CONCURRENCY, ...snapshots });
@@ -478,8 +500,8 @@ async function shapesPart(): Promise<string> {
   const loadBefore = load();
   const rows: string[][] = [];
   let bad = false;
-  for (const store of ['MemoryStorage', 'SqliteStorage'] as const) {
-    for (const withProject of [false, true]) {
+  for (const store of ['MemoryStorage', 'SqliteStorage', 'PostgresStorage'] as const) {
+    for (const withProject of store === 'PostgresStorage' ? [false] : [false, true]) {
       progress(`grid shapes: ${store}, ${withProject ? 'project dir' : 'code-defined'}: warm-up, then 3 x (5 x 10, 1 x 100,000) interleaved, ${fmt(SHAPE_CELL_RUNS)} runs each`);
       await shapeDispatch(store, withProject, squareSpec, Math.min(500, SHAPE_CELL_RUNS));
       const [square, wide]: [number[], number[]] = [[], []];
