@@ -9,9 +9,14 @@
  *    of the first and last run start.
  * 4. Code-defined jobs (issue 10): one-step runs of a job defined in code (no projectDir: no
  *    snapshot, no working copy) on MemoryStorage, beside raw p-queue in the same run.
+ * 5. Grid shapes (issue 12): the same runs of a 100,000-combination grid defined as 1 x
+ *    100,000 values or as 5 x 10 values, with and without a project directory, on
+ *    MemoryStorage and SqliteStorage (and PostgreSQL, code-defined only, at
+ *    PIPELINE_JOBS_BENCH_PG or the local test database): the rates should match (no per-run
+ *    cost that grows with the grid's definition).
  * Imports the built package as users do (`npx tsup` first). Run `npm run bench -- scheduler`
  * or `node --expose-gc --import tsx bench/scheduler.ts`. Env: BENCH_DISPATCH_RUNS (default
- * 100000); BENCH_CODE_RUNS (default 20000); BENCH_ONLY=dispatch,scale,precision,code; BENCH_PROFILE_OUT=<file.cpuprofile> keeps
+ * 100000); BENCH_CODE_RUNS (default 20000); BENCH_SHAPE_RUNS (default 2000, per cell); BENCH_ONLY=dispatch,scale,precision,code,shapes; BENCH_PROFILE_OUT=<file.cpuprofile> keeps
  * the dispatch profile. Prints markdown, never asserts; files under os.tmpdir(), removed.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,10 +25,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
+import pg from 'pg';
+import { PostgresStorage } from 'pipeline-jobs/postgres';
+import { SqliteStorage } from 'pipeline-jobs/sqlite';
 import { FunctionStepExecutor, JobScheduler, MemoryLogStore, MemoryStorage, ParameterGrid, RunExecutor, SnapshotStore, definePipeline, type Job, type JobSpec, type StepFunction } from 'pipeline-jobs';
 
 const DISPATCH_RUNS = Number(process.env.BENCH_DISPATCH_RUNS ?? 100_000);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'dispatch,scale,precision,code').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'dispatch,scale,precision,code,shapes').split(','));
+const SHAPE_CELL_RUNS = Number(process.env.BENCH_SHAPE_RUNS ?? 2_000);
 const CODE_RUNS = Number(process.env.BENCH_CODE_RUNS ?? 20_000);
 const CONCURRENCY = 10; // scheduler and p-queue alike (BENCHMARKING.md's p-queue figure uses 10)
 const IN_FLIGHT = 4; // createJob calls at once
@@ -132,7 +141,7 @@ type Frame = CpuProfile['nodes'][number]['callFrame'];
 /** A sample goes to the nearest frame (leaf first) one of these claims: library frames by name in the built package, Node's
  * file-system frames by module (an async caller is lost after an await; the working copy is the only file I/O here). */
 const BUCKETS: readonly { label: string; ours?: readonly (string | RegExp)[]; node?: (f: Frame) => boolean }[] = [
-  { label: 'MemoryStorage.getJob: structuredClone of the whole job record', ours: ['getJob'] },
+  { label: 'MemoryStorage.getJob (hands out the frozen record)', ours: ['getJob'] },
   { label: 'MemoryStorage, other calls (claim, finish, step states, batch)', ours: ['claimRuns', 'finishRun', 'getBatch', 'insertRuns', 'createBatch', 'putStepStates', 'updateJob', 'recoverExpiredRuns', 'listIncompleteBatches'] },
   { label: 'working copy, make: SnapshotStore.materialize (synchronous mkdir, copyFile, chmod on the main thread)', ours: ['materialize', 'materializeSnapshot', 'prepareTarget', '#runInline'] },
   { label: 'working copy, make: stat for a leftover, mkdir, writeFile "wx" (EEXIST) then temp file + rename of the pipeline file', ours: ['materializeWorkspace', /^exists\d*$/], node: (f) => f.url === 'node:internal/fs/promises' && f.functionName !== 'rm' },
@@ -248,7 +257,7 @@ async function dispatchPart(): Promise<string> {
       ['JobScheduler, confirm -> job finished', fmt(median(withScheduler)), range(withScheduler), fmt(1000 / median(withScheduler), 3)],
     ]),
     '',
-    'The grid shape matters: the job record holds the grid definition (every value), and MemoryStorage clones the record on every read.',
+    'The grid shape should not matter per run: MemoryStorage hands out its frozen records without a copy (what is left here is per job: the grid is parsed and the batch written once). Part 5 measures more runs per shape, on SQLite too.',
     '',
     table(['job grid (100,000 combinations either way)', 'runs timed', 'runs/s', 'ms per run', 'extrapolated to 100,000 runs'], [
       shapeRow('5 parameters x 10 values (50 values stored)', square),
@@ -442,6 +451,82 @@ async function codePart(): Promise<string> {
   ].join('\n');
 }
 
+// 5. Grid shapes
+const shapesPipeline = definePipeline({ name: 'bench-shapes', parameters: { x: 0, p0: 0, p1: 0, p2: 0, p3: 0, p4: 0 }, steps: [{ uuid: 'a' }] });
+type ShapeStore = 'MemoryStorage' | 'SqliteStorage' | 'PostgresStorage';
+const PG_URL = process.env.PIPELINE_JOBS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Runs `work` with a fresh PostgreSQL schema name, dropped afterwards. */
+async function withSchema<T>(work: (schema: string) => Promise<T>): Promise<T> {
+  const schema = `pj_bench_shape_${process.pid}_${setups++}`;
+  try {
+    return await work(schema);
+  } finally {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}
+
+/** The first `runs` runs of one job of the given grid (draft, then timed confirm -> job finished), on a scheduler of its own. */
+async function shapeDispatch(store: ShapeStore, withProject: boolean, spec: Record<string, Record<string, unknown[]>>, runs: number): Promise<{ rate: number; ok: boolean }> {
+  if (store === 'PostgresStorage') return withSchema((schema) => shapeRun(new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 4 }), withProject, spec, runs));
+  const root = path.join(tmp, `shape${setups}`);
+  return shapeRun(store === 'MemoryStorage' ? new MemoryStorage() : new SqliteStorage({ path: path.join(root, 'jobs.sqlite') }), withProject, spec, runs);
+}
+
+async function shapeRun(storage: MemoryStorage | SqliteStorage | PostgresStorage, withProject: boolean, spec: Record<string, Record<string, unknown[]>>, runs: number): Promise<{ rate: number; ok: boolean }> {
+  const root = path.join(tmp, `shape${setups++}`);
+  const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: noop } }), logStore: new MemoryLogStore(), workRoot: path.join(root, 'runs') });
+  const snapshots = withProject ? { snapshots: new SnapshotStore({ root: path.join(root, 'snapshots') }) } : {};
+  const scheduler = new JobScheduler({ storage, executor, concurrency: CONCURRENCY, ...snapshots });
+  scheduler.on('scheduler:error', ({ error, during }) => progress(`scheduler error during ${during}: ${String(error)}`));
+  await scheduler.start();
+  try {
+    const where = withProject ? base : { pipeline: shapesPipeline };
+    const job = await scheduler.createJob({ ...where, name: 'shape', parameters: { from: 'spec', spec }, selection: { ranges: [[0, runs]] }, draft: true });
+    const [t0, ended] = [performance.now(), scheduler.waitForJob(job.id)];
+    await scheduler.confirmJob(job.id);
+    const done = await ended;
+    return { rate: runs / ((performance.now() - t0) / 1000), ok: done.counters.SUCCESS === runs };
+  } finally {
+    await scheduler.stop();
+    await storage.close();
+  }
+}
+
+async function shapesPart(): Promise<string> {
+  const loadBefore = load();
+  const rows: string[][] = [];
+  let bad = false;
+  for (const store of ['MemoryStorage', 'SqliteStorage', 'PostgresStorage'] as const) {
+    for (const withProject of store === 'PostgresStorage' ? [false] : [false, true]) {
+      progress(`grid shapes: ${store}, ${withProject ? 'project dir' : 'code-defined'}: warm-up, then 3 x (5 x 10, 1 x 100,000) interleaved, ${fmt(SHAPE_CELL_RUNS)} runs each`);
+      await shapeDispatch(store, withProject, squareSpec, Math.min(500, SHAPE_CELL_RUNS));
+      const [square, wide]: [number[], number[]] = [[], []];
+      for (let i = 0; i < 3; i++) {
+        const sq = await shapeDispatch(store, withProject, squareSpec, SHAPE_CELL_RUNS);
+        const wd = await shapeDispatch(store, withProject, wideSpec, SHAPE_CELL_RUNS);
+        bad ||= !sq.ok || !wd.ok;
+        square.push(sq.rate);
+        wide.push(wd.rate);
+        gc?.();
+      }
+      const ratio = median(wide) / median(square);
+      rows.push([store, withProject ? 'project dir (snapshot, working copy per run)' : 'code-defined (no project)', fmt(median(square)), fmt(median(wide)), fmt(ratio, 2), ratio >= 0.9 ? 'met' : `missed (${fmt(1 / ratio, 1)}x slower)`]);
+    }
+  }
+  return [
+    '### 5. Grid shapes',
+    '',
+    `The first ${fmt(SHAPE_CELL_RUNS)} runs of one job whose grid has 100,000 combinations, defined as 5 parameters x 10 values (50 values stored) or as 1 parameter x 100,000 values; one no-op function step, concurrency ${CONCURRENCY}; medians of 3 interleaved repetitions, a fresh scheduler and store each. ` +
+      `${os.cpus().length} CPUs shared with other work; load average (1/5/15 min) before ${loadBefore}, after ${load()}.${bad ? ' **Not all runs succeeded.**' : ''}`,
+    '',
+    table(['storage', 'job', '5 x 10 values: runs/s', '1 x 100,000 values: runs/s', 'wide / square', 'aim: the same rate (>= 0.9)'], rows),
+  ].join('\n');
+}
+
 const t0 = performance.now();
 try {
   console.log(`Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average at start ${load()}\n`);
@@ -452,6 +537,8 @@ try {
   if (ONLY.has('precision')) console.log(`${await precisionPart()}\n`);
   gc?.();
   if (ONLY.has('code')) console.log(`${await codePart()}\n`);
+  gc?.();
+  if (ONLY.has('shapes')) console.log(`${await shapesPart()}\n`);
   console.log(`(total ${fmt((performance.now() - t0) / 1000, 1)} s)`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

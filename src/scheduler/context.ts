@@ -21,9 +21,15 @@ export interface SchedulerContext {
   readonly fail: (error: unknown, during: string) => void;
 }
 
-/** Parsed grids and selections per job version: restoring them is cheap but not free. */
+/**
+ * Parsed grids and selections per job: restoring them costs time in the size of the grid's
+ * definition (every value is read and checked), so an entry is kept while the job's version
+ * is the same, or while its grid and selection are the very same objects (a store handing
+ * out frozen records shares them across versions: a counter or status change does not
+ * parse a grid of 100,000 values again).
+ */
 export class GridCache {
-  readonly #cache = new Map<string, { version: number; grid: ParameterGrid; selection: GridSelection }>();
+  readonly #cache = new Map<string, { version: number; def: JobRecord['grid']; sel: JobRecord['selection']; grid: ParameterGrid; selection: GridSelection }>();
   readonly #maxRunsPerBatch: number;
 
   constructor(maxRunsPerBatch: number) {
@@ -32,10 +38,10 @@ export class GridCache {
 
   get(job: JobRecord): { grid: ParameterGrid; selection: GridSelection } {
     const hit = this.#cache.get(job.id);
-    if (hit && hit.version === job.version) return hit;
+    if (hit && (hit.version === job.version || (hit.def === job.grid && hit.sel === job.selection && Object.isFrozen(job.grid)))) return hit;
     const grid = ParameterGrid.fromJSON(job.grid, { maxRunsPerBatch: this.#maxRunsPerBatch });
     const selection = job.selection === null ? GridSelection.all(grid.size) : GridSelection.fromJSON(job.selection);
-    const entry = { version: job.version, grid, selection };
+    const entry = { version: job.version, def: job.grid, sel: job.selection, grid, selection };
     this.#cache.set(job.id, entry);
     return entry;
   }

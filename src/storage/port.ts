@@ -38,6 +38,10 @@ import type {
  * - Times of leases come from the store's own clock (the database's `now()`); other
  *   times are given by the caller.
  * - An adapter owns its connections; nothing here exposes a connection or transaction.
+ * - Records go in by value: a caller changing a record it gave or was given never changes
+ *   the store. An adapter hands out fresh copies or deeply frozen records that it never
+ *   changes (MemoryStorage does the latter, so a read costs no copy): callers treat every
+ *   returned record as read-only; arrays of results are the caller's.
  */
 export interface Storage {
   /** Creates or migrates the schema; refuses a store written by a newer version. Idempotent. */

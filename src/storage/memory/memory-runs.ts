@@ -28,13 +28,13 @@ export class MemoryRuns {
       this.s.runs.set(runId, next);
       this.s.pending.remove(jobId, seq);
       this.s.jobs.set(jobId, { ...job, counters: moveCounter(job.counters, RunState.PENDING, RunState.STARTED) });
-      claimed.push(this.s.runs.get(next.id)!);
+      claimed.push(this.s.runs.get(runId)!);
     }
     return claimed;
   }
 
   async heartbeat(owner: string, runIds: readonly string[], leaseMs: number): Promise<HeartbeatResult> {
-        const now = this.s.clock.now();
+    const now = this.s.clock.now();
     const result: HeartbeatResult = { cancelRequested: [], lost: [] };
     for (const id of runIds) {
       const run = this.s.runs.get(id);
@@ -49,12 +49,12 @@ export class MemoryRuns {
   }
 
   async setProcessInfo(runId: string, owner: string, info: Json): Promise<void> {
-        const run = this.s.runs.get(runId);
+    const run = this.s.runs.get(runId);
     if (run && run.leaseOwner === owner && run.status === RunState.STARTED) this.s.runs.set(runId, { ...run, processInfo: structuredClone(info) });
   }
 
   async finishRun(runId: string, end: FinishRun): Promise<boolean> {
-        const run = this.s.runs.get(runId);
+    const run = this.s.runs.get(runId);
     if (!run) return false;
     const expected = end.owner === null ? RunState.PENDING : RunState.STARTED;
     if (run.status !== expected || (end.owner !== null && run.leaseOwner !== end.owner)) return false;
@@ -63,7 +63,8 @@ export class MemoryRuns {
       status: end.status,
       finishedAt: end.now,
       reason: end.reason ?? null,
-      error: end.error ?? null,
+      // Copied in: the store freezes what it keeps, and the caller's object stays the caller's.
+      error: end.error ? structuredClone(end.error) : null,
       leaseOwner: null,
       leaseExpiresAt: null,
     });
@@ -74,7 +75,7 @@ export class MemoryRuns {
   }
 
   async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {
-        const ids = 'jobId' in target ? [...(this.s.runsByJob.get(target.jobId) ?? [])] : [...target.runIds];
+    const ids = 'jobId' in target ? [...(this.s.runsByJob.get(target.jobId) ?? [])] : [...target.runIds];
     const aborted: string[] = [];
     const flagged: string[] = [];
     for (const id of ids) {
@@ -115,21 +116,21 @@ export class MemoryRuns {
   }
 
   async recoverExpiredRuns(requeue: (job: JobRecord) => boolean, now: number): Promise<RecoveredRun[]> {
-        const storeNow = this.s.clock.now();
+    const storeNow = this.s.clock.now();
     const out: RecoveredRun[] = [];
     for (const run of this.s.runs.values()) {
       if (run.status !== RunState.STARTED || run.leaseExpiresAt === null || run.leaseExpiresAt > storeNow) continue;
       const job = this.s.jobs.get(run.jobId)!;
       if (RUNS_WRITABLE.includes(job.status) && requeue(job) && !run.cancelRequested) {
-        const seq = ++this.s.seq;
-        const next: RunRecord = { ...run, status: RunState.PENDING, leaseOwner: null, leaseExpiresAt: null, startedAt: null, seq };
+    const seq = ++this.s.seq;
+    const next: RunRecord = { ...run, status: RunState.PENDING, leaseOwner: null, leaseExpiresAt: null, startedAt: null, seq };
         this.s.runs.set(run.id, next);
         this.s.pending.add(run.jobId, seq, run.id);
         this.s.jobs.set(job.id, { ...job, counters: moveCounter(job.counters, RunState.STARTED, RunState.PENDING) });
-        out.push({ run: this.s.runs.get(next.id)!, outcome: 'requeued' });
+        out.push({ run: this.s.runs.get(run.id)!, outcome: 'requeued' });
         this.s.listeners.emit({ type: 'runs-pending', jobId: job.id });
       } else {
-        const status = run.cancelRequested ? RunState.ABORTED : RunState.FAILURE;
+    const status = run.cancelRequested ? RunState.ABORTED : RunState.FAILURE;
         await this.finishRun(run.id, { status, owner: run.leaseOwner, reason: run.cancelRequested ? 'cancelled' : 'interrupted', now });
         out.push({ run: this.s.runs.get(run.id)!, outcome: 'failed' });
       }
@@ -138,32 +139,32 @@ export class MemoryRuns {
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-        const run = this.s.runs.get(id);
-    return run;
+    return this.s.runs.get(id);
   }
 
   async listRuns(jobId: string, filter: RunFilter = {}): Promise<Page<RunRecord>> {
-        const runs = sortedRunsOf(this.s.runsByJob.get(jobId), this.s.runs).filter(
+    const runs = sortedRunsOf(this.s.runsByJob.get(jobId), this.s.runs).filter(
       (r) => (!filter.status || filter.status.includes(r.status)) && (filter.batchIndex === undefined || r.batchIndex === filter.batchIndex),
     );
     const p = pageOf(runs, filter, (r) => String(r.runIndex), (c) => {
       const at = parseIndexCursor(c);
       return (r) => r.runIndex > at;
     });
-    return p;
+    return { items: [...p.items], nextCursor: p.nextCursor };
   }
 
   async putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
-        if (!this.s.runs.has(runId)) return;
+    if (!this.s.runs.has(runId)) return;
     this.s.steps.set(runId, structuredClone([...steps]));
   }
 
   async getStepStates(runId: string): Promise<StepStateRecord[]> {
-        return this.s.steps.get(runId) ?? [];
+    // A fresh array (callers may sort it) of the stored, frozen records.
+    return [...(this.s.steps.get(runId) ?? [])];
   }
 
   async deleteRuns(jobId: string, which: { runIds: readonly string[] } | { keepLatest: number }): Promise<string[]> {
-        checkDeleteRuns(which);
+    checkDeleteRuns(which);
     const victims = retentionVictims(sortedRunsOf(this.s.runsByJob.get(jobId), this.s.runs), which);
     for (const r of victims) this.s.dropRun(r.id);
     this.s.dropEmptyBatches(jobId);

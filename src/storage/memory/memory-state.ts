@@ -6,16 +6,19 @@ import { PendingIndex } from './pending-index.js';
 import type { LedgerRetention } from '../port.js';
 import { ledgerVictims } from '../shared/rules.js';
 
-/** What the parts of {@link MemoryStorage} share: the records, by role, of one store. Internal. */
+/**
+ * What the parts of {@link MemoryStorage} share: the records, by role, of one store.
+ * Records are deeply frozen when stored (see {@link FrozenMap}) and replaced, never
+ * changed, so reads hand them out without a copy. Internal.
+ */
 export class MemoryState {
-  // Records are frozen as they are stored (see frozen.ts): reads return them as they are.
   readonly jobs = new FrozenMap<string, JobRecord>();
   /** Key: `jobId \0 batchIndex`. */
   readonly batches = new FrozenMap<string, BatchRecord>();
   readonly runs = new FrozenMap<string, RunRecord>();
   readonly runsByJob = new Map<string, Set<string>>();
   readonly pending = new PendingIndex();
-  readonly steps = new FrozenMap<string, StepStateRecord[]>();
+  readonly steps = new FrozenMap<string, readonly StepStateRecord[]>();
   /** A job's ledger, oldest first, each record with its position (`ord`, kept across pruning). */
   readonly ledger = new Map<string, Array<{ ord: number; r: OccurrenceRecord }>>();
   seq = 0;

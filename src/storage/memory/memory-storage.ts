@@ -1,4 +1,3 @@
-import { frozenCopy } from './frozen.js';
 import type { Clock } from '../../clock.js';
 import { SystemClock } from '../../clock.js';
 import { StorageError } from '../../errors.js';
@@ -37,7 +36,7 @@ import { MemoryRuns } from './memory-runs.js';
 import { MemoryState } from './memory-state.js';
 import { RUNS_WRITABLE, checkBatchInput, checkLedgerRetention, checkRunIds, freshRuns } from '../shared/checks.js';
 import { jobAfterCursor, jobCursor, pageOf, parseIndexCursor } from '../shared/cursors.js';
-import { applyJobPatch, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
+import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import { pendingRun } from './helpers.js';
 
 /** Options of {@link MemoryStorage}. */
@@ -56,7 +55,10 @@ export interface MemoryStorageOptions {
 
 /**
  * Storage in this process's memory: for tests and the first demo. Nothing survives the
- * process. Records are copied in and out, so callers never share mutable state with it.
+ * process. What callers give is copied in; the records it hands out are its own, deeply
+ * frozen and never changed (a change stores a new record), so a read costs no copy
+ * whatever the record's size, and a caller can neither change the store through a record
+ * nor see a record it holds change.
  */
 export class MemoryStorage implements Storage {
   readonly #s: MemoryState;
@@ -102,8 +104,7 @@ export class MemoryStorage implements Storage {
 
   async getJob(id: string): Promise<JobRecord | undefined> {
     this.#check();
-    const job = this.#s.jobs.get(id);
-    return job;
+    return this.#s.jobs.get(id);
   }
 
   async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
@@ -112,7 +113,7 @@ export class MemoryStorage implements Storage {
       .filter((j) => (filter.projectId === undefined || j.projectId === filter.projectId) && (filter.key === undefined || j.key === filter.key) && (!filter.status || filter.status.includes(j.status)))
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     const page = pageOf(jobs, filter, jobCursor, jobAfterCursor);
-    return page;
+    return { items: [...page.items], nextCursor: page.nextCursor };
   }
 
   async listJobIds(statuses: readonly JobStatus[]): Promise<string[]> {
@@ -127,7 +128,7 @@ export class MemoryStorage implements Storage {
     const next = applyJobPatch(job, patch, now);
     this.#s.jobs.set(id, next);
     this.#s.listeners.emit({ type: 'job-changed', jobId: id });
-    return next;
+    return this.#s.jobs.get(id);
   }
 
   async deleteJob(id: string): Promise<string[]> {
@@ -155,10 +156,9 @@ export class MemoryStorage implements Storage {
       runCount: input.runCount,
       writtenRuns: 0,
       firstRunIndex: job.runCount,
-      envVars: job.envVars,
-      // The job's grid is shared, not copied (both are frozen); a caller's is copied.
-      grid: input.grid === undefined ? job.grid : frozenCopy(input.grid),
-      selection: input.selection === undefined ? job.selection : frozenCopy(input.selection),
+      envVars: { ...job.envVars },
+      // The job's (frozen) grid and selection are shared as they are; the input's are copied in.
+      ...ownGrid(batchGrid(job, input), job),
       createdAt: input.now,
     };
     this.#s.batches.set(`${job.id}\u0000${batch.batchIndex}`, batch);
@@ -169,7 +169,7 @@ export class MemoryStorage implements Storage {
       this.#s.pruneLedger(job.id, input.ledgerRetention, input.now);
     }
     this.#s.listeners.emit({ type: 'job-changed', jobId: job.id });
-    return batch;
+    return this.#s.batches.get(`${job.id}\u0000${batch.batchIndex}`);
   }
 
   async insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean> {
@@ -208,8 +208,7 @@ export class MemoryStorage implements Storage {
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
     this.#check();
-    const b = this.#s.batches.get(`${jobId}\u0000${batchIndex}`);
-    return b;
+    return this.#s.batches.get(`${jobId}\u0000${batchIndex}`);
   }
 
   async listIncompleteBatches(): Promise<BatchRecord[]> {
@@ -323,4 +322,12 @@ export class MemoryStorage implements Storage {
   #check(): void {
     if (this.#closed) throw new StorageError('STORAGE_CLOSED', 'The storage is closed', { hint: 'Create a new MemoryStorage' });
   }
+}
+
+/** `parts` with whatever is not already one of `job`'s own (frozen) parts copied in. */
+function ownGrid(parts: Pick<BatchRecord, 'grid' | 'selection'>, job: JobRecord): Pick<BatchRecord, 'grid' | 'selection'> {
+  return {
+    grid: parts.grid === job.grid ? job.grid : structuredClone(parts.grid),
+    selection: parts.selection === job.selection ? job.selection : structuredClone(parts.selection),
+  };
 }

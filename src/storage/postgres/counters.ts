@@ -46,9 +46,9 @@ export async function addDeltas(db: Queryable, t: Tables, deltas: Deltas): Promi
 }
 
 /** `SELECT` of job rows (alias `j`) with their counters summed; append `WHERE ...`. */
-export function selectJobs(t: Tables): string {
-  const counters = new Set(Object.values(COUNTER_COLUMN));
-  const cols = JOB_COLUMNS.map((c) => (counters.has(c) ? `(j.${c} + coalesce(k.${deltaOf(c)}, 0))::bigint AS ${c}` : `j.${c}`));
+export function selectJobs(t: Tables, columns: readonly string[] = JOB_COLUMNS): string {
+  const counters = new Set<string>(Object.values(COUNTER_COLUMN));
+  const cols = columns.map((c) => (counters.has(c) ? `(j.${c} + coalesce(k.${deltaOf(c)}, 0))::bigint AS ${c}` : `j.${c}`));
   const sums = STATES.map((s) => `sum(${DELTA_COLUMN[s]}) AS ${DELTA_COLUMN[s]}`).join(', ');
   return `SELECT ${cols.join(', ')} FROM ${t.jobs} j LEFT JOIN LATERAL (SELECT ${sums} FROM ${t.counts} WHERE job_id = j.id) k ON true`;
 }

@@ -5,12 +5,21 @@ import type { JobRecord, OccurrenceRecord } from '../records.js';
 import type { JobRow } from '../sql/rows.js';
 import { COUNTER_COLUMN, JOB_COLUMNS, jobValues, toJob } from '../sql/rows.js';
 import { lockJob, selectJobs } from './counters.js';
+import { JOB_HEAD_COLUMNS, type JobHeadRow, type ParsedParts } from '../sql/parsed-parts.js';
 import type { Tables } from './pg.js';
 
-/** A job with its counters summed (one snapshot). */
-export async function readJob(db: Pool, t: Tables, id: string): Promise<JobRecord | undefined> {
+/**
+ * A job with its counters summed (one snapshot). Its JSON parts come from `parts` when held
+ * at the job's version (one query of the small columns), else from a second query of the
+ * whole row, whose parts are then kept.
+ */
+export async function readJob(db: Pool, t: Tables, id: string, parts: ParsedParts): Promise<JobRecord | undefined> {
+  const head = (await db.query<JobHeadRow>(`${selectJobs(t, JOB_HEAD_COLUMNS)} WHERE j.id = $1`, [id])).rows[0];
+  if (!head) return undefined;
+  const hit = parts.job(head);
+  if (hit) return hit;
   const { rows } = await db.query<JobRow>(`${selectJobs(t)} WHERE j.id = $1`, [id]);
-  return rows[0] && toJob(rows[0]);
+  return rows[0] && parts.rememberJob(rows[0]);
 }
 
 /** A job locked for the rest of the transaction, its counter deltas folded into its row. */

@@ -15,6 +15,7 @@ import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/ch
 import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
+import { BATCH_HEAD_COLUMNS, ParsedParts, type BatchHeadRow } from '../sql/parsed-parts.js';
 import { DeltaTally, selectJobs } from './counters.js';
 import { appendLedger, lockedJob, pruneLedger, readJob, writeJob } from './job-rows.js';
 import { RunFinisher } from './finisher.js';
@@ -116,6 +117,8 @@ export class PostgresStorage implements Storage {
   readonly #pool: Pool;
   readonly #ownsPool: boolean;
   readonly #t: Tables;
+  /** Parsed JSON parts of jobs and batches read here, by version: a run's reads do not re-parse them. */
+  readonly #parts = new ParsedParts();
   readonly #notify: boolean;
   readonly #clock: Clock;
   readonly #runs: PgRuns;
@@ -216,7 +219,7 @@ export class PostgresStorage implements Storage {
         if ((error as { code?: string; constraint?: string }).code === '23505') throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id, cause: error });
         throw error;
       }
-      if (inserted === 1) return (await readJob(this.#pool, this.#t, job.id))!;
+      if (inserted === 1) return (await readJob(this.#pool, this.#t, job.id, this.#parts))!;
       const { rows } = await this.#pool.query<JobRow>(`${selectJobs(this.#t)} WHERE j.job_key = $1`, [job.key]);
       if (!rows[0]) throw new StorageError('STORAGE_CONFLICT', 'The job holding this key was deleted while this one was inserted', { path: 'key', value: job.key, hint: 'Retry the create' });
       return toJob(rows[0]);
@@ -224,7 +227,7 @@ export class PostgresStorage implements Storage {
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    return this.#do('getJob', () => readJob(this.#pool, this.#t, id));
+    return this.#do('getJob', () => readJob(this.#pool, this.#t, id, this.#parts));
   }
 
   async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
@@ -267,6 +270,7 @@ export class PostgresStorage implements Storage {
       for (const table of [t.ledger, t.counts]) await c.query(`DELETE FROM ${table} WHERE job_id = $1`, [id]);
       const gone = await c.query(`DELETE FROM ${t.jobs} WHERE id = $1`, [id]);
       if ((gone.rowCount ?? 0) > 0) await this.#announce(c, [{ type: 'job-changed', jobId: id }]);
+      this.#parts.forget(id);
       return rows.map((r) => r.id);
     });
   }
@@ -306,8 +310,13 @@ export class PostgresStorage implements Storage {
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
     return this.#do('getBatch', async () => {
-      const { rows } = await this.#pool.query<BatchRow>(`SELECT * FROM ${this.#t.batches} WHERE job_id = $1 AND batch_index = $2`, [jobId, batchIndex]);
-      return rows[0] && toBatch(rows[0]);
+      const where = `FROM ${this.#t.batches} WHERE job_id = $1 AND batch_index = $2`;
+      const head = (await this.#pool.query<BatchHeadRow>(`SELECT ${BATCH_HEAD_COLUMNS.join(', ')} ${where}`, [jobId, batchIndex])).rows[0];
+      if (!head) return undefined;
+      const hit = this.#parts.batch(head);
+      if (hit) return hit;
+      const { rows } = await this.#pool.query<BatchRow>(`SELECT * ${where}`, [jobId, batchIndex]);
+      return rows[0] && this.#parts.rememberBatch(rows[0]);
     });
   }
 

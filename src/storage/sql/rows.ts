@@ -146,13 +146,15 @@ const num = (v: Num): number => Number(v);
 const numOrNull = (v: NullableNum): number | null => (v === null ? null : Number(v));
 
 export function toJob(row: JobRow): JobRecord {
+  return { ...jobHeadOf(row), ...jobPartsOf(row) };
+}
+
+/** The JSON parts of a job: they change only with its `version`. */
+export type JobParts = Pick<JobRecord, 'pipeline' | 'environments' | 'grid' | 'selection' | 'schedule' | 'envVars' | 'options'>;
+
+/** A job row's JSON parts, parsed. */
+export function jobPartsOf(row: Pick<JobRow, 'pipeline' | 'environments' | 'grid' | 'selection' | 'schedule' | 'env_vars' | 'options'>): JobParts {
   return {
-    id: row.id,
-    projectId: row.project_id,
-    name: row.name,
-    status: row.status as JobStatus,
-    // The column is NOT NULL since version 1: a job without a snapshot is stored as ''.
-    snapshotId: row.snapshot_id === '' ? null : row.snapshot_id,
     pipeline: parse(row.pipeline, 'pipeline'),
     environments: parse(row.environments, 'environments'),
     grid: parse(row.grid, 'grid'),
@@ -160,6 +162,18 @@ export function toJob(row: JobRow): JobRecord {
     schedule: parse(row.schedule, 'schedule'),
     envVars: parse(row.env_vars, 'env_vars'),
     options: parse(row.options, 'options'),
+  };
+}
+
+/** A job row's other fields (no JSON to parse). */
+export function jobHeadOf(row: Omit<JobRow, 'pipeline' | 'environments' | 'grid' | 'selection' | 'schedule' | 'env_vars' | 'options'>): Omit<JobRecord, keyof JobParts> {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    name: row.name,
+    status: row.status as JobStatus,
+    // The column is NOT NULL since version 1: a job without a snapshot is stored as ''.
+    snapshotId: row.snapshot_id === '' ? null : row.snapshot_id,
     counters: { PENDING: num(row.n_pending), STARTED: num(row.n_started), SUCCESS: num(row.n_success), FAILURE: num(row.n_failure), ABORTED: num(row.n_aborted) },
     batchCount: num(row.batch_count),
     runCount: num(row.run_count),
@@ -200,6 +214,19 @@ export function toRun(row: RunRow): RunRecord {
 }
 
 export function toBatch(row: BatchRow): BatchRecord {
+  return { ...batchHeadOf(row), ...batchPartsOf(row) };
+}
+
+/** The JSON parts of a batch: written with it, never changed. */
+export type BatchParts = Pick<BatchRecord, 'envVars' | 'grid' | 'selection'>;
+
+/** A batch row's JSON parts, parsed. */
+export function batchPartsOf(row: Pick<BatchRow, 'env_vars' | 'grid' | 'selection'>): BatchParts {
+  return { envVars: parse(row.env_vars, 'env_vars'), grid: parse(row.grid, 'grid'), selection: parse(row.selection, 'selection') };
+}
+
+/** A batch row's other fields (no JSON to parse). */
+export function batchHeadOf(row: Omit<BatchRow, 'env_vars' | 'grid' | 'selection'>): Omit<BatchRecord, keyof BatchParts> {
   return {
     jobId: row.job_id,
     batchIndex: num(row.batch_index),
@@ -209,9 +236,6 @@ export function toBatch(row: BatchRow): BatchRecord {
     runCount: num(row.run_count),
     writtenRuns: num(row.written_runs),
     firstRunIndex: num(row.first_run_index),
-    envVars: parse(row.env_vars, 'env_vars'),
-    grid: parse(row.grid, 'grid'),
-    selection: parse(row.selection, 'selection'),
     createdAt: num(row.created_at),
   };
 }

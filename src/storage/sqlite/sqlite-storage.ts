@@ -14,6 +14,7 @@ import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/ch
 import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
+import { BATCH_HEAD_COLUMNS, JOB_HEAD_COLUMNS, ParsedParts, type BatchHeadRow, type JobHeadRow } from '../sql/parsed-parts.js';
 import { Db, sqliteError } from './db.js';
 import { SqliteRuns } from './runs.js';
 import { integrityProblems, migrate } from './schema.js';
@@ -60,6 +61,8 @@ export class SqliteStorage implements Storage {
   #db: Db | undefined;
   #runs: SqliteRuns | undefined;
   #closed = false;
+  /** Parsed JSON parts of jobs and batches read here, by version: a run's reads do not re-parse them. */
+  readonly #parts = new ParsedParts();
 
   /**
    * Checks the options; the file is opened by `init()`.
@@ -139,7 +142,15 @@ export class SqliteStorage implements Storage {
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    return this.#run((db) => readJob(db, id));
+    return this.#run((db) => {
+      const head = db.stmt(`SELECT ${JOB_HEAD_COLUMNS.join(', ')} FROM pj_jobs WHERE id = ?`).get(id) as JobHeadRow | undefined;
+      if (!head) return undefined;
+      const hit = this.#parts.job(head);
+      if (hit) return hit;
+      // Not held at this version: the whole row (read again: another process may have changed it since).
+      const row = db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(id) as JobRow | undefined;
+      return row && this.#parts.rememberJob(row);
+    });
   }
 
   async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
@@ -180,6 +191,7 @@ export class SqliteStorage implements Storage {
         db.stmt('DELETE FROM pj_steps WHERE run_id IN (SELECT id FROM pj_runs WHERE job_id = ?)').run(id);
         for (const table of ['pj_runs', 'pj_batches', 'pj_ledger']) db.stmt(`DELETE FROM ${table} WHERE job_id = ?`).run(id);
         db.stmt('DELETE FROM pj_jobs WHERE id = ?').run(id);
+        this.#parts.forget(id);
         return ids;
       }),
     );
@@ -217,8 +229,12 @@ export class SqliteStorage implements Storage {
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
     return this.#run((db) => {
+      const head = db.stmt(`SELECT ${BATCH_HEAD_COLUMNS.join(', ')} FROM pj_batches WHERE job_id = ? AND batch_index = ?`).get(jobId, batchIndex) as BatchHeadRow | undefined;
+      if (!head) return undefined;
+      const hit = this.#parts.batch(head);
+      if (hit) return hit;
       const row = db.stmt('SELECT * FROM pj_batches WHERE job_id = ? AND batch_index = ?').get(jobId, batchIndex) as BatchRow | undefined;
-      return row && toBatch(row);
+      return row && this.#parts.rememberBatch(row);
     });
   }
 
