@@ -13,12 +13,14 @@
  * `node --expose-gc --import tsx bench/soak.ts`. Env: SOAK_MINUTES (default 3), SOAK_JOBS
  * (default 200), SOAK_RETAIN (default 5), SOAK_CONCURRENCY (default 8), SOAK_LEDGER (the jobs'
  * `ledgerRetention.maxRecords`; default: the library's default, 1,000, which a per-second
- * job reaches after about 17 minutes: a shorter soak shows the bound with a smaller one).
+ * job reaches after about 17 minutes: a shorter soak shows the bound with a smaller one),
+ * SOAK_HEAP_SNAPSHOTS (a folder: heap snapshots at minute 2 and at the end, kept there).
  * Row counts (runs / batches / ledger) are read beside the file size. Prints markdown,
  * never asserts; files under os.tmpdir(), removed at the end.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { writeHeapSnapshot } from 'node:v8';
 import path from 'node:path';
 import { FileLogStore, FunctionStepExecutor, JobScheduler, RunExecutor, SnapshotStore } from 'pipeline-jobs';
 import { SqliteStorage } from 'pipeline-jobs/sqlite';
@@ -29,6 +31,8 @@ const JOBS = Number(process.env.SOAK_JOBS ?? 200);
 const RETAIN = Number(process.env.SOAK_RETAIN ?? 5);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 8);
 const LEDGER = process.env.SOAK_LEDGER === undefined ? undefined : Number(process.env.SOAK_LEDGER);
+/** A folder for heap snapshots at minute 2 and at the end (compare them to find what grows). */
+const SNAPSHOTS = process.env.SOAK_HEAP_SNAPSHOTS;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const progress = (msg: string): void => void process.stderr.write(`[soak bench] ${msg}\n`);
@@ -132,7 +136,8 @@ function walBytes(file: string): number {
   }
 }
 
-interface Row { minute: number; heap: number; rss: number; fds: number; logs: number; runs: number; db: number; wal: number; rows: string; fired: number; pending: number; fire: number[]; start: number[]; load: string }
+const percentiles = (xs: readonly number[]): string => (xs.length === 0 ? '-' : [50, 90, 99].map((p) => fmt(pct(xs, p))).concat(fmt(xs[xs.length - 1]!)).join(' / '));
+interface Row { minute: number; heap: number; heapTotal: number; external: number; rss: number; fds: number; logs: number; runs: number; db: number; wal: number; rows: string; fired: number; pending: number; fire: string; start: string; load: string }
 const sample = async (minute: number): Promise<Row> => {
   gc?.();
   const m = process.memoryUsage();
@@ -140,22 +145,23 @@ const sample = async (minute: number): Promise<Row> => {
   const pending = jobs.items.reduce((n, j) => n + j.counters.PENDING, 0);
   const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
   const row: Row = {
-    minute, heap: m.heapUsed, rss: m.rss, fds: readdirSync('/proc/self/fd').length, logs: countFiles(dirs.logs), runs: countFiles(dirs.runs), db: dbBytes(dirs.db), wal: walBytes(dirs.db), rows: tableRows(),
-    fired, pending, fire: sorted(fireLateness), start: sorted(startLateness), load: load(),
+    minute, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external, rss: m.rss, fds: readdirSync('/proc/self/fd').length, logs: countFiles(dirs.logs), runs: countFiles(dirs.runs), db: dbBytes(dirs.db), wal: walBytes(dirs.db), rows: tableRows(),
+    // Percentiles only: keeping each minute's samples would grow the heap this bench watches.
+    fired, pending, fire: percentiles(sorted(fireLateness)), start: percentiles(sorted(startLateness)), load: load(),
   };
   fired = 0;
   fireLateness = [];
   startLateness = [];
   return row;
 };
-const percentiles = (xs: readonly number[]): string => (xs.length === 0 ? '-' : [50, 90, 99].map((p) => fmt(pct(xs, p))).concat(fmt(xs[xs.length - 1]!)).join(' / '));
 const rows: Row[] = [await sample(0)];
 const started = Date.now();
 for (let minute = 1; minute <= MINUTES; minute++) {
   await new Promise((resolve) => setTimeout(resolve, started + minute * 60_000 - Date.now()));
   rows.push(await sample(minute));
+  if (SNAPSHOTS && (minute === 2 || minute === MINUTES)) progress(`heap snapshot: ${writeHeapSnapshot(path.join(SNAPSHOTS, `soak-minute-${minute}.heapsnapshot`))}`);
   const r = rows[rows.length - 1]!;
-  progress(`minute ${minute}: heap ${mb(r.heap)} MB, rss ${mb(r.rss)} MB, db ${mb(r.db)} MB, rows ${r.rows}, fired ${r.fired}, pending ${r.pending}`);
+  progress(`minute ${minute}: heap ${mb(r.heap)} MB, reserved ${mb(r.heapTotal)} MB, rss ${mb(r.rss)} MB, db ${mb(r.db)} MB, rows ${r.rows}, fired ${r.fired}, pending ${r.pending}`);
 }
 await scheduler.stop({ mode: 'cancel' });
 await storage.close();
@@ -167,9 +173,9 @@ const perMin = (f: (r: Row) => number): string => `${(f(last) - f(first)) / span
 console.log(`Soak: ${JOBS} cron jobs every second, maxRetainedRuns ${RETAIN}, ledgerRetention.maxRecords ${LEDGER ?? '1000 (default)'}, SQLite, FileLogStore, function steps, concurrency ${CONCURRENCY}, ${MINUTES} min. Node ${process.version}, ${os.cpus().length} CPUs; load average (1/5/15 min) per row.\n`);
 console.log(
   table(
-    ['minute', 'heap MB (after GC)', 'RSS MB', 'open fds', 'log files', 'files under runs/', 'database MB (of it WAL)', 'rows runs / batches / ledger', 'occurrences fired', 'runs pending', 'fired late p50 / p90 / p99 / max ms', 'run started late p50 / p90 / p99 / max ms', 'load'],
-    rows.map((r) => [String(r.minute), mb(r.heap), mb(r.rss), String(r.fds), String(r.logs), String(r.runs), `${mb(r.db)} (${mb(r.wal)})`, r.rows, String(r.fired), String(r.pending), percentiles(r.fire), percentiles(r.start), r.load]),
+    ['minute', 'heap MB (after GC)', 'V8 heap reserved MB', 'external MB', 'RSS MB', 'RSS outside V8 heap MB', 'open fds', 'log files', 'files under runs/', 'database MB (of it WAL)', 'rows runs / batches / ledger', 'occurrences fired', 'runs pending', 'fired late p50 / p90 / p99 / max ms', 'run started late p50 / p90 / p99 / max ms', 'load'],
+    rows.map((r) => [String(r.minute), mb(r.heap), mb(r.heapTotal), mb(r.external), mb(r.rss), mb(r.rss - r.heapTotal), String(r.fds), String(r.logs), String(r.runs), `${mb(r.db)} (${mb(r.wal)})`, r.rows, String(r.fired), String(r.pending), r.fire, r.start, r.load]),
   ),
 );
-console.log(`\nSlopes from minute ${first.minute} to ${last.minute} (minute 0 is setup): heap ${perMin((r) => r.heap)}, RSS ${perMin((r) => r.rss)}, database ${perMin((r) => r.db)}. Aims (issue 13): heap, RSS, fds and files flat; database bounded. Scheduler errors: ${errors}.`);
+console.log(`\nSlopes from minute ${first.minute} to ${last.minute} (minute 0 is setup): heap ${perMin((r) => r.heap)}, V8 heap reserved ${perMin((r) => r.heapTotal)}, RSS ${perMin((r) => r.rss)}, RSS outside the V8 heap ${perMin((r) => r.rss - r.heapTotal)}, database ${perMin((r) => r.db)}. Aims (issue 13): heap, RSS, fds and files flat; database bounded. Scheduler errors: ${errors}.`);
 rmSync(tmp, { recursive: true, force: true });
