@@ -4,6 +4,8 @@ import type { JobFilter, RunFilter, Storage } from '../storage/port.js';
 import type { StepStateRecord } from '../storage/records.js';
 import type { JobQuery, OneOrMany, PageOptions, PreviewJobOptions, RunQuery } from './types.js';
 
+/** The most occurrences one `previewJob` lists. */
+const MAX_PREVIEW = 10_000;
 const RUN_STATUSES: readonly string[] = Object.values(RunState);
 const JOB_STATUSES: readonly string[] = Object.values(JobStatus);
 
@@ -74,7 +76,9 @@ function nonEmpty(value: unknown, at: string): string {
 
 /** `previewJob`'s arguments, checked: `from` as epoch ms. */
 export function previewOptionsOf(n: unknown, options: PreviewJobOptions | undefined): { from: number | undefined; includeSkipped: boolean } {
-  if (!Number.isSafeInteger(n) || (n as number) < 0) throw new OptionsError('OPTIONS_INVALID', 'Expected `n` to be an integer >= 0', { path: 'n', value: n });
+  if (!Number.isSafeInteger(n) || (n as number) < 0 || (n as number) > MAX_PREVIEW) {
+    throw new OptionsError('OPTIONS_INVALID', `Expected \`n\` to be an integer from 0 to ${MAX_PREVIEW}`, { path: 'n', value: n, hint: 'Page through a longer range with options.from' });
+  }
   const o = objectOf(options, 'options');
   let from: number | undefined;
   if (o.from !== undefined) {

@@ -103,6 +103,8 @@ describe('previewJob: occurrences with their DST labels, as the pure preview', (
     expect((await h.scheduler.previewJob(skip.id, 3, { includeSkipped: false })).map((o) => o.wallClock)).toEqual(['2026-03-07T02:30:00', '2026-03-09T02:30:00', '2026-03-10T02:30:00']);
     expect((await h.scheduler.previewJob(skip.id, 1, { from: new Date('2026-03-09T12:00:00Z') })).map((o) => o.wallClock)).toEqual(['2026-03-10T02:30:00']);
     await expect(h.scheduler.previewJob(skip.id, -1)).rejects.toMatchObject({ code: 'OPTIONS_INVALID', path: 'n' });
+    await expect(h.scheduler.previewJob(skip.id, Infinity)).rejects.toMatchObject({ code: 'OPTIONS_INVALID', path: 'n' });
+    await expect(h.scheduler.previewJob(skip.id, 10_001)).rejects.toMatchObject({ code: 'OPTIONS_INVALID', path: 'n' });
     await expect(h.scheduler.previewJob(skip.id, 1, { from: 'soon' as never })).rejects.toMatchObject({ code: 'OPTIONS_INVALID', path: 'options.from' });
   });
 });
