@@ -179,6 +179,9 @@ describe.runIf(isLinux)('ProcessStepExecutor: the whole process tree goes', () =
       const t = await runSteps({ 's.sh': script }, [{ uuid: 's', file_path: 's.sh' }], { signal: controller.signal, run: { gracePeriodMs: 300 } });
       const done = t.result();
       await waitForLog(t.logStore, { runId: 'r', stepId: 's' }, 'ready');
+      // `setsid` forks again when it is a group leader: its child may appear a moment after
+      // "ready". Wait for the tree to be there before cancelling it.
+      for (let i = 0; i < 100 && survivors(t.processes).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
       expect(survivors(t.processes).length).toBeGreaterThanOrEqual(2);
       controller.abort();
       const result = await done;
