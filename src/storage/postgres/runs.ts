@@ -231,20 +231,27 @@ export class PgRuns {
     return { items, next: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
   }
 
+  /**
+   * One statement, one round trip (the scheduler writes a run's steps once per run): it
+   * locks the run row (a concurrent write of the same run's steps waits for it; a missing
+   * run writes nothing), upserts the steps by position and deletes those past the new list.
+   * The upsert and the delete touch different rows, so their order inside the statement
+   * does not matter.
+   */
   async putSteps(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
     const { t } = this;
-    await transaction(this.pool, async (c) => {
-      const run = await c.query(`SELECT 1 FROM ${t.runs} WHERE id = $1 FOR UPDATE`, [runId]);
-      if (run.rows.length === 0) return;
-      await c.query(`DELETE FROM ${t.steps} WHERE run_id = $1`, [runId]);
-      if (steps.length === 0) return;
-      await c.query(
-        `INSERT INTO ${t.steps} (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error)
-         SELECT $1, x.o - 1, x.u, x.s, x.sa, x.fa, x.a, x.e, x.err
-         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::text[]) WITH ORDINALITY AS x(u, s, sa, fa, a, e, err, o)`,
-        [runId, steps.map((s) => s.stepUuid), steps.map((s) => s.status), steps.map((s) => s.startedAt), steps.map((s) => s.finishedAt), steps.map((s) => s.attempts), steps.map((s) => s.exitCode), steps.map((s) => (s.error ? json(s.error) : null))],
-      );
-    });
+    await prepared(
+      this.pool,
+      `${t.schema}:put-steps`,
+      `WITH r AS (SELECT id FROM ${t.runs} WHERE id = $1 FOR UPDATE),
+            d AS (DELETE FROM ${t.steps} WHERE run_id = (SELECT id FROM r) AND ord >= cardinality($2::text[]))
+       INSERT INTO ${t.steps} (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error)
+       SELECT r.id, x.o - 1, x.u, x.s, x.sa, x.fa, x.a, x.e, x.err
+       FROM r, unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::text[]) WITH ORDINALITY AS x(u, s, sa, fa, a, e, err, o)
+       ON CONFLICT (run_id, ord) DO UPDATE SET step_uuid = excluded.step_uuid, status = excluded.status, started_at = excluded.started_at,
+         finished_at = excluded.finished_at, attempts = excluded.attempts, exit_code = excluded.exit_code, error = excluded.error`,
+      [runId, steps.map((s) => s.stepUuid), steps.map((s) => s.status), steps.map((s) => s.startedAt), steps.map((s) => s.finishedAt), steps.map((s) => s.attempts), steps.map((s) => s.exitCode), steps.map((s) => (s.error ? json(s.error) : null))],
+    );
   }
 
   async getSteps(runId: string): Promise<StepStateRecord[]> {
