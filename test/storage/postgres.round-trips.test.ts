@@ -1,8 +1,9 @@
 /**
  * Round trips of the PostgreSQL adapter's per-run writes (issue 12): the scheduler writes a
  * run's step states once per run, so that write is one statement (it was a five-round-trip
- * transaction), and it keeps what the transaction guaranteed: a missing run gets nothing,
- * a new list replaces the old one whole, concurrent writes of one run never mix.
+ * transaction), the writes of runs ending together share it (group commit), and it keeps
+ * what the transaction guaranteed: a missing run gets nothing, a new list replaces the old
+ * one whole, concurrent writes of one run never mix, a failed statement writes nothing.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,5 +91,57 @@ describe.skipIf(!url)('PostgresStorage per-run writes in one round trip', () => 
     await Promise.all(lists.map((l) => storage.putStepStates(id, l)));
     const got = await storage.getStepStates(id);
     expect(lists).toContainEqual(got);
+  });
+
+  it('writes the step states of runs ending together in one statement, each call answered', async () => {
+    const { storage, sent } = await store();
+    const { runs } = await jobWithRuns(storage, 6);
+    const ids = runs.map((r) => r.id);
+    sent.length = 0;
+    await Promise.all(ids.map((id, k) => storage.putStepStates(id, steps(id, 1 + (k % 3), 'SUCCESS'))));
+    expect(sent).toHaveLength(1);
+    for (const [k, id] of ids.entries()) expect(await storage.getStepStates(id)).toEqual(steps(id, 1 + (k % 3), 'SUCCESS'));
+  });
+
+  it('two writes of one run in one burst go in order: the later list stays', async () => {
+    const { storage, sent } = await store();
+    const { runs } = await jobWithRuns(storage, 2);
+    const [id, other] = [runs[0]!.id, runs[1]!.id];
+    sent.length = 0;
+    await Promise.all([storage.putStepStates(id, steps(id, 3, 'STARTED')), storage.putStepStates(other, steps(other, 1, 'SUCCESS')), storage.putStepStates(id, steps(id, 2, 'SUCCESS', 'z'))]);
+    expect(sent).toHaveLength(2);
+    expect(await storage.getStepStates(id)).toEqual(steps(id, 2, 'SUCCESS', 'z'));
+    expect(await storage.getStepStates(other)).toEqual(steps(other, 1, 'SUCCESS'));
+  });
+
+  it('a statement that fails fails each call in it with a typed error and writes none of them', async () => {
+    const { storage } = await store();
+    const { runs } = await jobWithRuns(storage, 2);
+    const [id, other] = [runs[0]!.id, runs[1]!.id];
+    const broken = [{ ...steps(id, 1, 'SUCCESS')[0]!, attempts: 1.5 }];
+    const results = await Promise.allSettled([storage.putStepStates(id, broken), storage.putStepStates(other, steps(other, 2, 'SUCCESS'))]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'StorageError', code: 'STORAGE_FAILED' });
+    }
+    expect(await storage.getStepStates(id)).toEqual([]);
+    expect(await storage.getStepStates(other)).toEqual([]);
+    await storage.putStepStates(other, steps(other, 2, 'SUCCESS'));
+    expect(await storage.getStepStates(other)).toEqual(steps(other, 2, 'SUCCESS'));
+  });
+
+  it('close waits for step states still queued, then ends the pool it made', async () => {
+    const schema = freshSchema();
+    schemas.push(schema);
+    const owning = new PostgresStorage({ connectionString: url!, schema, poolSize: 2 });
+    await owning.init();
+    const { runs } = await jobWithRuns(owning, 3);
+    const writes = runs.map((r) => owning.putStepStates(r.id, steps(r.id, 2, 'SUCCESS')));
+    await owning.close();
+    await Promise.all(writes);
+    const reader = new PostgresStorage({ connectionString: url!, schema, poolSize: 1 });
+    closers.push(() => reader.close());
+    await reader.init();
+    for (const r of runs) expect(await reader.getStepStates(r.id)).toEqual(steps(r.id, 2, 'SUCCESS'));
   });
 });
