@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ALL = ['grid', 'executor', 'snapshot', 'scheduler', 'storage', 'claims', 'soak'];
+const ALL = ['grid', 'executor', 'snapshot', 'scheduler', 'storage', 'e2e', 'scale-out', 'claims', 'soak'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length > 0 ? wanted : ALL;
 const unknown = names.filter((n) => !ALL.includes(n));

@@ -197,6 +197,7 @@ export class PostgresStorage implements Storage {
     if (this.#closed) return;
     this.#closed = true;
     await this.#finisher.idle();
+    await this.#runs.idle();
     await this.#listener.stop();
     if (this.#ownsPool) await this.#pool.end();
   }

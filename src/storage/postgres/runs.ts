@@ -8,6 +8,7 @@ import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns, gr
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { DeltaTally, Deltas } from './counters.js';
+import { Coalescer } from './coalescer.js';
 import { addDeltas, bump, selectJobs } from './counters.js';
 import type { Tables } from './pg.js';
 import { DB_NOW_MS, notify, prepared, statement, transaction } from './pg.js';
@@ -21,6 +22,7 @@ const CLAIM_RESCAN = 256;
 export class PgRuns {
   #claimFrom = 0;
   #claims = 0;
+  readonly #steps = new Coalescer<{ runId: string; steps: readonly StepStateRecord[] }, void>((items) => this.#writeSteps(items), (i) => i.runId);
 
   constructor(
     private readonly pool: Pool,
@@ -231,20 +233,53 @@ export class PgRuns {
     return { items, nextCursor: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
   }
 
-  async putSteps(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
+  /**
+   * Group commit (see coalescer.ts): the step states of runs ending together are written by
+   * one statement, one round trip and one commit, each call resolving once its own list is
+   * committed. The statement locks the runs' rows in id order (a concurrent write of the
+   * same run waits; a missing run gets nothing), upserts each list by position and deletes
+   * what lies past its end. The upsert and the delete touch different rows, so their order
+   * inside the statement does not matter.
+   */
+  putSteps(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
+    return this.#steps.submit({ runId, steps });
+  }
+
+  /** Resolves when no step states are queued or being written (before the pool is ended). */
+  idle(): Promise<void> {
+    return this.#steps.idle();
+  }
+
+  async #writeSteps(items: Array<{ runId: string; steps: readonly StepStateRecord[] }>): Promise<void[]> {
     const { t } = this;
-    await transaction(this.pool, async (c) => {
-      const run = await c.query(`SELECT 1 FROM ${t.runs} WHERE id = $1 FOR UPDATE`, [runId]);
-      if (run.rows.length === 0) return;
-      await c.query(`DELETE FROM ${t.steps} WHERE run_id = $1`, [runId]);
-      if (steps.length === 0) return;
-      await c.query(
-        `INSERT INTO ${t.steps} (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error)
-         SELECT $1, x.o - 1, x.u, x.s, x.sa, x.fa, x.a, x.e, x.err
-         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::text[]) WITH ORDINALITY AS x(u, s, sa, fa, a, e, err, o)`,
-        [runId, steps.map((s) => s.stepId), steps.map((s) => s.status), steps.map((s) => s.startedAt), steps.map((s) => s.finishedAt), steps.map((s) => s.attempts), steps.map((s) => s.exitCode), steps.map((s) => (s.error ? json(s.error) : null))],
-      );
-    });
+    const all = items.flatMap((i) => i.steps.map((s, ord) => ({ runId: i.runId, ord, s })));
+    await prepared(
+      this.pool,
+      `${t.schema}:put-steps`,
+      `WITH n AS (SELECT * FROM unnest($1::text[], $2::int[]) AS y(run_id, n)),
+            r AS (SELECT id FROM ${t.runs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE),
+            d AS (DELETE FROM ${t.steps} s USING n WHERE s.run_id = n.run_id AND s.run_id IN (SELECT id FROM r) AND s.ord >= n.n)
+       INSERT INTO ${t.steps} (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error)
+       SELECT x.run_id, x.ord, x.u, x.s, x.sa, x.fa, x.a, x.e, x.err
+       FROM unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::int[], $10::int[], $11::text[]) AS x(run_id, ord, u, s, sa, fa, a, e, err)
+       WHERE x.run_id IN (SELECT id FROM r)
+       ON CONFLICT (run_id, ord) DO UPDATE SET step_uuid = excluded.step_uuid, status = excluded.status, started_at = excluded.started_at,
+         finished_at = excluded.finished_at, attempts = excluded.attempts, exit_code = excluded.exit_code, error = excluded.error`,
+      [
+        items.map((i) => i.runId),
+        items.map((i) => i.steps.length),
+        all.map((x) => x.runId),
+        all.map((x) => x.ord),
+        all.map((x) => x.s.stepId),
+        all.map((x) => x.s.status),
+        all.map((x) => x.s.startedAt),
+        all.map((x) => x.s.finishedAt),
+        all.map((x) => x.s.attempts),
+        all.map((x) => x.s.exitCode),
+        all.map((x) => (x.s.error ? json(x.s.error) : null)),
+      ],
+    );
+    return items.map(() => undefined);
   }
 
   async getSteps(runId: string): Promise<StepStateRecord[]> {

@@ -2,9 +2,16 @@ import type Database from 'better-sqlite3';
 import { StorageError } from '../../errors.js';
 import type { RunState } from '../../status.js';
 
-/** A connection with a cache of prepared statements. */
+interface Grouped {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A connection with a cache of prepared statements and a group commit for small writes. */
 export class Db {
   readonly #cache = new Map<string, Database.Statement>();
+  #group: Grouped[] = [];
 
   constructor(readonly raw: Database.Database) {}
 
@@ -21,6 +28,53 @@ export class Db {
   /** Runs `fn` in a write transaction (BEGIN IMMEDIATE): all of it or nothing. */
   write<T>(fn: () => T): T {
     return this.raw.transaction(fn).immediate();
+  }
+
+  /**
+   * Group commit: `fn` runs in a write transaction shared with the other `grouped` calls
+   * made in the same burst (before the current microtasks end), one BEGIN IMMEDIATE and one
+   * COMMIT for all of them, in call order; each resolves with its own result once that
+   * transaction committed. Each `fn` runs in its own savepoint: one that throws is rolled
+   * back alone and rejects alone (with a typed error); a failed commit rejects them all.
+   * For the hot per-run writes (a run's end, its step states) of a busy process.
+   */
+  grouped<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#group.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#group.length === 1) queueMicrotask(() => this.#flushGroup());
+    });
+  }
+
+  /** Writes what `grouped` has queued (before the connection is closed). */
+  flushGroup(): void {
+    this.#flushGroup();
+  }
+
+  #flushGroup(): void {
+    const group = this.#group;
+    if (group.length === 0) return;
+    this.#group = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.write(() => {
+        for (const g of group) {
+          try {
+            outcomes.push({ ok: true, value: this.raw.transaction(g.fn)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      const typed = sqliteError(error, this.raw.name);
+      for (const g of group) g.reject(typed);
+      return;
+    }
+    group.forEach((g, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) g.resolve(o.value);
+      else g.reject(sqliteError(o.error, this.raw.name));
+    });
   }
 
   /** Adds `delta` to a job's run counters. */

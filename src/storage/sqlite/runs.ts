@@ -150,9 +150,10 @@ export class SqliteRuns {
     this.db.stmt("UPDATE pj_runs SET process_info = ? WHERE id = ? AND lease_owner = ? AND status = 'STARTED'").run(json(info), runId, owner);
   }
 
-  finish(runId: string, end: FinishRun): boolean {
+  /** Group commit (see Db.grouped): the ends of runs that finish together share one transaction. */
+  finish(runId: string, end: FinishRun): Promise<boolean> {
     const { db } = this;
-    return db.write(() => this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now));
+    return db.grouped(() => this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now));
   }
 
   #finish(runId: string, from: RunState, owner: string | null, to: RunState, reason: string | null, error: string | null, now: number): boolean {
@@ -257,9 +258,10 @@ export class SqliteRuns {
     return { items, nextCursor: rows.length > limit && items.length > 0 ? String(items[items.length - 1]!.runIndex) : null };
   }
 
-  putSteps(runId: string, steps: readonly StepStateRecord[]): void {
+  /** Group commit (see Db.grouped), as for `finish`. */
+  putSteps(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
     const { db } = this;
-    db.write(() => {
+    return db.grouped(() => {
       if (!db.stmt('SELECT 1 FROM pj_runs WHERE id = ?').get(runId)) return;
       db.stmt('DELETE FROM pj_steps WHERE run_id = ?').run(runId);
       const insert = db.stmt('INSERT INTO pj_steps (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');

@@ -118,6 +118,7 @@ export class SqliteStorage implements Storage {
     this.#closed = true;
     const db = this.#db;
     this.#db = undefined;
+    db?.flushGroup(); // the grouped writes already asked for (finishRun, putStepStates)
     db?.raw.close();
   }
 
@@ -325,7 +326,7 @@ export class SqliteStorage implements Storage {
   }
 
   async putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
-    this.#run(() => this.#runs!.putSteps(runId, steps));
+    await this.#run(() => this.#runs!.putSteps(runId, steps));
   }
 
   async getStepStates(runId: string): Promise<StepStateRecord[]> {
