@@ -51,6 +51,11 @@ export class JobScheduler {
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => Promise<void>) | undefined;
 
+  /**
+   * A scheduler over `storage` and `executor` (and `snapshots`, for jobs with a project
+   * directory). Nothing runs until `start()`.
+   * @throws OptionsError `OPTIONS_MISSING` / `OPTIONS_INVALID` for missing or bad options
+   */
   constructor(options: JobSchedulerOptions) {
     this.#o = resolveOptions({ ...options });
     const o = this.#o;
@@ -188,6 +193,7 @@ export class JobScheduler {
     this.#unsubscribe = undefined;
   }
 
+  /** `await using scheduler = ...`: stops the scheduler (as `stop()`) at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
@@ -271,7 +277,12 @@ export class JobScheduler {
   }
 
   /** Starts an extra batch now; the schedule is left as it is. */
-  async triggerJob(jobId: string): Promise<{ batchIndex: number; runCount: number }> {
+  async triggerJob(jobId: string): Promise<{
+    /** The new batch's index. */
+    batchIndex: number;
+    /** How many runs it has. */
+    runCount: number;
+  }> {
     const job = await this.#require(jobId);
     assertAllowed('trigger', job.status, isCron(job), jobId);
     const batch = await this.#ctx.lock(jobId, async () => {
@@ -332,6 +343,7 @@ export class JobScheduler {
     return this.createJob(await duplicateSpec(this.#ctx, await this.#require(jobId), overrides));
   }
 
+  /** The job, or `undefined` when there is none with that id. */
   async getJob(jobId: string): Promise<Job | undefined> {
     const job = await this.#o.storage.getJob(jobId);
     return job && toJob(job, this.#ctx.grids);
@@ -362,6 +374,7 @@ export class JobScheduler {
     return this.#o.storage.listOccurrences(jobId, query);
   }
 
+  /** The run with its steps' states, or `undefined` when there is none with that id. */
   async getRun(runId: string): Promise<Run | undefined> {
     const run = await this.#o.storage.getRun(runId);
     return run && toRun(run, await this.#o.storage.getStepStates(runId));

@@ -56,6 +56,7 @@ export interface Storage {
    * one key at once make one job. A deleted job's key is free again.
    */
   insertJob(job: JobRecord): Promise<JobRecord>;
+  /** The job, or `undefined` when there is none with that id (a fresh copy or a frozen record). */
   getJob(id: string): Promise<JobRecord | undefined>;
   /** Jobs, newest first, filtered by project and status. */
   listJobs(filter?: JobFilter): Promise<Page<JobRecord>>;
@@ -96,6 +97,7 @@ export interface Storage {
    * (an index beyond the batch) or `STORAGE_DUPLICATE_ID`, changing nothing.
    */
   insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): Promise<boolean>;
+  /** A job's batch, or `undefined` (never created, or deleted with its last run). */
   getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined>;
   /**
    * Batches whose runs are not all written (a process died while writing them), of jobs
@@ -153,18 +155,28 @@ export interface Storage {
    * Cancels runs: PENDING ones become ABORTED at once (counted), STARTED ones are flagged
    * `cancelRequested` for their owner. Resolves the ids of both kinds.
    */
-  cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }>;
+  cancelRuns(
+    target: CancelTarget,
+    now: number,
+  ): Promise<{
+    /** PENDING runs ended ABORTED by this call. */
+    aborted: string[];
+    /** STARTED runs flagged for their owner to stop. */
+    flagged: string[];
+  }>;
   /**
    * Finds STARTED runs whose lease expired (by the store's clock) and ends them as
    * FAILURE with reason `interrupted`, or puts them back to PENDING when their job's
    * options ask for re-runs (`requeue` decides per job). Each such run is handled once.
    */
   recoverExpiredRuns(requeue: (job: JobRecord) => boolean, now: number): Promise<RecoveredRun[]>;
+  /** The run, or `undefined` when there is none with that id. */
   getRun(id: string): Promise<RunRecord | undefined>;
   /** A job's runs in `runIndex` order, filtered, with cursor pagination. */
   listRuns(jobId: string, filter?: RunFilter): Promise<Page<RunRecord>>;
   /** Replaces the step states of a run (one record per step). */
   putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void>;
+  /** A run's step states in the order last written; `[]` when none (or no such run). */
   getStepStates(runId: string): Promise<StepStateRecord[]>;
   /**
    * Optional: the step states of several runs in one read (a page of `listRuns`), by run
@@ -203,8 +215,11 @@ export interface Storage {
  * - `runs-pending`: runs became PENDING (written or requeued) and may be claimed.
  */
 export interface StorageEvent {
+  /** What changed (see above). */
   type: 'cancel' | 'job-changed' | 'runs-pending';
+  /** The job it concerns; absent: re-check everything. */
   jobId?: string;
+  /** The runs it concerns, when known. */
   runIds?: string[];
 }
 
@@ -222,12 +237,15 @@ export interface LedgerRetention {
 
 /** A {@link LedgerRetention} with the time its age limit counts back from. */
 export interface LedgerPrune extends LedgerRetention {
+  /** Epoch milliseconds the age limit counts back from. */
   now: number;
 }
 
 /** Skipped occurrences: one, or a group of `count` from `at` to `lastAt`. */
 export interface SkipInput {
+  /** The (first) skipped occurrence, epoch milliseconds. */
   at: number;
+  /** Why it was skipped. */
   reason: SkipReason;
   /** @default at */
   lastAt?: number;
@@ -235,20 +253,29 @@ export interface SkipInput {
   count?: number;
 }
 
+/** `listJobs`' filter (newest first). */
 export interface JobFilter extends PageRequest {
+  /** Only the jobs of this project. */
   projectId?: string;
   /** Only the job with this idempotency key (`JobRecord.key`). */
   key?: string;
+  /** Only jobs in one of these statuses. */
   status?: readonly JobStatus[];
 }
 
+/** The state a job must be in for `updateJob` to apply its patch. */
 export interface JobExpectation {
+  /** The update applies only when the job is in one of these statuses. */
   status: readonly JobStatus[];
+  /** ...and only when its `version` is this one (compare-and-set). */
   version?: number;
 }
 
+/** What `createBatch` takes: the batch, the job's expected state, and what to change with it. */
 export interface CreateBatchInput {
+  /** The job the batch belongs to. */
   jobId: string;
+  /** `schedule` (an occurrence, claimed once) or `manual`. */
   trigger: BatchTrigger;
   /**
    * The trigger in detail: `manual` with a manual trigger; `schedule`, `now`, `at` or
@@ -258,6 +285,7 @@ export interface CreateBatchInput {
   triggerKind?: BatchTriggerKind;
   /** Required for a schedule trigger (the claim key); `null` for manual. */
   occurrenceAt: number | null;
+  /** How many runs the batch will have (reserved in the job's `runCount` now, written later by `insertRuns`). */
   runCount: number;
   /**
    * The grid the batch runs (what `runCount` was counted from), recorded with the batch.
@@ -269,6 +297,7 @@ export interface CreateBatchInput {
    * @default the job's selection in the same transaction
    */
   selection?: GridSelectionJSON | null;
+  /** The batch is created only when the job is in one of these statuses. */
   expectStatus: readonly JobStatus[];
   /**
    * Job fields to set in the same transaction (e.g. `status: STARTED`, `scheduleCursor`);
@@ -280,46 +309,77 @@ export interface CreateBatchInput {
    * @default keep every record
    */
   ledgerRetention?: LedgerRetention;
+  /** Epoch milliseconds (the scheduler's clock): the batch's `createdAt`. */
   now: number;
 }
 
+/** What `claimRuns` takes. */
 export interface ClaimInput {
+  /** The claiming process's id (each run claimed gets it as `leaseOwner`). */
   owner: string;
+  /** Claim at most this many runs. */
   limit: number;
+  /** Lease length in milliseconds, from the store's clock. */
   leaseMs: number;
   /** Only runs of these jobs, when given. */
   jobIds?: readonly string[];
+  /** Only runs of jobs in these statuses. @default STARTED and PAUSED */
   jobStatuses?: readonly JobStatus[];
 }
 
+/** What a heartbeat found. */
 export interface HeartbeatResult {
+  /** Runs of this owner whose cancel was asked (stop them). */
   cancelRequested: string[];
+  /** Runs whose lease this owner no longer holds (another process recovered them). */
   lost: string[];
 }
 
+/** A run's end, as `finishRun` writes it. */
 export interface FinishRun {
+  /** The run's end state. */
   status: Extract<RunState, 'SUCCESS' | 'FAILURE' | 'ABORTED'>;
   /** The owner that holds the lease; `null` to end a PENDING run. */
   owner: string | null;
+  /** Why it ended as it did (with FAILURE or ABORTED). */
   reason?: RunReason;
+  /** The error it ended with. */
   error?: ErrorInfo;
+  /** Epoch milliseconds: the run's `finishedAt`. */
   now: number;
 }
 
-export type CancelTarget = { jobId: string } | { runIds: readonly string[] };
+/** What `cancelRuns` cancels: every unfinished run of a job, or the runs named. */
+export type CancelTarget =
+  | {
+      /** Every unfinished run of this job. */
+      jobId: string;
+    }
+  | {
+      /** These runs (those already ended are left alone). */
+      runIds: readonly string[];
+    };
 
+/** A run `recoverExpiredRuns` handled. */
 export interface RecoveredRun {
+  /** The run as it is after recovery. */
   run: RunRecord;
   /** `failed`: ended FAILURE/interrupted; `requeued`: PENDING again. */
   outcome: 'failed' | 'requeued';
 }
 
+/** Which page of a listing: `{ limit, cursor }`; the answer is a `Page` with its `nextCursor`. */
 export interface PageRequest {
+  /** How many items at most. @default 100 */
   limit?: number;
+  /** The `nextCursor` of the previous page; absent or `null` for the first. */
   cursor?: string | null;
 }
 
+/** `listRuns`' filter (in run order). */
 export interface RunFilter extends PageRequest {
+  /** Only runs in one of these statuses. */
   status?: readonly RunState[];
+  /** Only the runs of this batch. */
   batchIndex?: number;
 }

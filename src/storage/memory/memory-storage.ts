@@ -65,6 +65,7 @@ export class MemoryStorage implements Storage {
   readonly #runs: MemoryRuns;
   #closed = false;
 
+  /** An empty store in this process's memory (`clock` drives its leases). */
   constructor(options: MemoryStorageOptions = {}) {
     this.#s = new MemoryState(options.clock ?? new SystemClock(), new Listeners(options.logger ?? silentLogger));
     this.#runs = new MemoryRuns(this.#s);
@@ -299,7 +300,15 @@ export class MemoryStorage implements Storage {
     return new Map(await Promise.all(runIds.map(async (id) => [id, await this.#runs.getStepStates(id)] as const)));
   }
 
-  async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {
+  async cancelRuns(
+    target: CancelTarget,
+    now: number,
+  ): Promise<{
+    /** PENDING runs ended ABORTED by this call. */
+    aborted: string[];
+    /** STARTED runs flagged for their owner to stop. */
+    flagged: string[];
+  }> {
     this.#check();
     return this.#runs.cancelRuns(target, now);
   }
