@@ -47,7 +47,7 @@ const gridArb = (maxLength: number): fc.Arbitrary<{ pipeline: Pipeline; spec: Re
 
 /** Values that canonicalJson treats as distinct even when fast-check's selector does not (e.g. -0 and 0). */
 function distinct(spec: Record<string, Record<string, unknown[]>>): boolean {
-  const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+  const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
   return Object.values(spec).every((scope) => Object.values(scope).every((list) => new Set(list.map(canon)).size === list.length));
 }
 
