@@ -21,9 +21,9 @@ import { FunctionStepExecutor, JobScheduler, MemoryLogStore, RunExecutor, define
 import { PostgresStorage } from 'pipeline-jobs/postgres';
 import { SqliteStorage } from 'pipeline-jobs/sqlite';
 import type { Storage } from 'pipeline-jobs/storage';
+import { type PeerTrial, bullmqTrial as bullmq, graphileTrial as graphile } from './peers.js';
 
 const PG_URL = process.env.PIPELINE_JOBS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS = { host: '127.0.0.1', port: 6379 };
 const RUNS = Number(process.env.BENCH_E2E_RUNS ?? 10_000);
 const CONCURRENCY = 10;
 const TRIALS = 3;
@@ -75,55 +75,11 @@ async function schedulerTrial(storage: Storage, runs: number, rerun: boolean): P
 
 // ---------------------------------------------------------------- peers
 
-async function bullmqTrial(n: number): Promise<Trial> {
-  const { Queue, Worker } = await import('bullmq');
-  const name = `pj-e2e-${randomBytes(4).toString('hex')}`;
-  const queue = new Queue(name, { connection: REDIS });
-  const t0 = performance.now();
-  for (let i = 0; i < n; i += CHUNK) await queue.addBulk(Array.from({ length: Math.min(CHUNK, n - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
-  const t1 = performance.now();
-  let done = 0;
-  let allDone!: () => void;
-  const finished = new Promise<void>((resolve) => (allDone = resolve));
-  const worker = new Worker(name, async () => undefined, { connection: REDIS, concurrency: CONCURRENCY });
-  worker.on('completed', () => void (++done === n && allDone()));
-  await finished;
-  const t2 = performance.now();
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  return { total: (n / (t2 - t0)) * 1000, process: (n / (t2 - t1)) * 1000 };
-}
-
-async function graphileTrial(n: number): Promise<Trial> {
-  const gw = await import('graphile-worker');
-  const schema = `gw_e2e_${randomBytes(4).toString('hex')}`;
-  const utils = await gw.makeWorkerUtils({ connectionString: PG_URL, schema });
-  await utils.migrate();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i += CHUNK) await utils.addJobs(Array.from({ length: Math.min(CHUNK, n - i) }, (_, k) => ({ identifier: 'noop', payload: { i: i + k } })));
-  const t1 = performance.now();
-  let done = 0;
-  let allRan!: () => void;
-  const ran = new Promise<void>((resolve) => (allRan = resolve));
-  const runner = await gw.run({
-    connectionString: PG_URL, schema, concurrency: CONCURRENCY, noHandleSignals: true, pollInterval: 1000,
-    logger: new gw.Logger(() => () => undefined),
-    taskList: { noop: async () => void (++done === n && allRan()) },
-    preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-  });
-  await ran;
-  // Completions are batched: done once they are all committed.
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  while (Number((await client.query(`SELECT count(*) AS n FROM "${schema}"._private_jobs`)).rows[0].n) > 0) await new Promise((r) => setTimeout(r, 5));
-  const t2 = performance.now();
-  await runner.stop();
-  await utils.release();
-  await client.query(`DROP SCHEMA "${schema}" CASCADE`);
-  await client.end();
-  return { total: (n / (t2 - t0)) * 1000, process: (n / (t2 - t1)) * 1000 };
-}
+const peer = { concurrency: CONCURRENCY, chunk: CHUNK };
+/** A peer's trial as runs/s: enqueue -> last done, and the processing alone. */
+const asRates = (n: number, t: PeerTrial): Trial => ({ total: (n / (t.enqueueMs + t.processMs)) * 1000, process: (n / t.processMs) * 1000 });
+const bullmqTrial = async (n: number): Promise<Trial> => asRates(n, await bullmq(n, { ...peer, name: 'pj-e2e' }));
+const graphileTrial = async (n: number): Promise<Trial> => asRates(n, await graphile(n, PG_URL, { ...peer, name: 'gw_e2e' }));
 
 // ---------------------------------------------------------------- report
 

@@ -22,10 +22,10 @@ import pg from 'pg';
 import type { Storage } from '../src/storage/port.js';
 import type { JobRecord, NewRun, RunRecord } from '../src/storage/records.js';
 import { PostgresStorage } from '../src/storage/postgres/index.js';
+import { bullmqTrial as bullmq, graphileTrial as graphile } from './peers.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 
 const PG_URL = process.env.PIPELINE_JOBS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS = { host: '127.0.0.1', port: 6379 };
 // BENCH_QUICK=1: a smoke run with small numbers (not for figures).
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = QUICK ? 2_000 : 20_000;
@@ -119,61 +119,9 @@ async function ourTrial(storage: Storage, n: number, consume: StorageConsumer): 
 
 // ---------------------------------------------------------------- baselines
 
-/**
- * BullMQ 6.7 loads its Redis client (`ioredis`, an optional peer) at run time: it must be
- * installed (a devDependency), or reachable through NODE_PATH.
- */
-async function bullmqTrial(n: number): Promise<Trial> {
-  const { Queue, Worker } = await import('bullmq');
-  const name = `pj-bench-${randomBytes(4).toString('hex')}`;
-  const queue = new Queue(name, { connection: REDIS });
-  const t0 = performance.now();
-  for (let i = 0; i < n; i += CHUNK) await queue.addBulk(Array.from({ length: Math.min(CHUNK, n - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
-  const t1 = performance.now();
-  let done = 0;
-  let allDone!: () => void;
-  const finished = new Promise<void>((resolve) => (allDone = resolve));
-  const worker = new Worker(name, async () => undefined, { connection: REDIS, concurrency: CONCURRENCY });
-  worker.on('completed', () => {
-    if (++done === n) allDone();
-  });
-  await finished;
-  const t2 = performance.now();
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  return { enqueueMs: t1 - t0, processMs: t2 - t1 };
-}
-
-async function graphileTrial(n: number): Promise<Trial> {
-  const { makeWorkerUtils, run } = await import('graphile-worker');
-  const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
-  const utils = await makeWorkerUtils({ connectionString: PG_URL, schema });
-  await utils.migrate();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i += CHUNK) await utils.addJobs(Array.from({ length: Math.min(CHUNK, n - i) }, (_, k) => ({ identifier: 'noop', payload: { i: i + k } })));
-  const t1 = performance.now();
-  let done = 0;
-  let allRan!: () => void;
-  const ran = new Promise<void>((resolve) => (allRan = resolve));
-  const runner = await run({
-    connectionString: PG_URL, schema, concurrency: CONCURRENCY, noHandleSignals: true, pollInterval: 1000,
-    logger: new (await import('graphile-worker')).Logger(() => () => undefined),
-    taskList: { noop: async () => void (++done === n && allRan()) },
-    preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-  });
-  await ran;
-  // Completions are batched: the batch is done once they are all committed.
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  while (Number((await client.query(`SELECT count(*) AS n FROM "${schema}"._private_jobs`)).rows[0].n) > 0) await new Promise((r) => setTimeout(r, 5));
-  const t2 = performance.now();
-  await runner.stop();
-  await utils.release();
-  await client.query(`DROP SCHEMA "${schema}" CASCADE`);
-  await client.end();
-  return { enqueueMs: t1 - t0, processMs: t2 - t1 };
-}
+const peer = { concurrency: CONCURRENCY, chunk: CHUNK };
+const bullmqTrial = (n: number): Promise<Trial> => bullmq(n, { ...peer, name: 'pj-bench' });
+const graphileTrial = (n: number): Promise<Trial> => graphile(n, PG_URL, { ...peer, name: 'gw_bench' });
 
 // ---------------------------------------------------------------- grid child process
 
