@@ -4,6 +4,7 @@ import type { LogStore } from '../run/log-store.js';
 import { isEndState } from '../status.js';
 import type { Storage, PageRequest } from '../storage/port.js';
 import type { BatchRecord, Page } from '../storage/records.js';
+import { pageOf } from './queries.js';
 
 /** What reading results needs: the store, the log store and the clock (for follow's polling). */
 export interface ResultSources {
@@ -108,16 +109,15 @@ export async function getJobBatch(storage: Storage, jobId: string, batchIndex: n
 
 /**
  * A job's batches, newest first (`limit` default 50), read one by one from the store by
- * index (0 .. batchCount - 1). `cursor` is the `next` of the previous page.
+ * index (0 .. batchCount - 1). `cursor` is the `nextCursor` of the previous page.
  */
 export async function listJobBatches(storage: Storage, jobId: string, page: PageRequest = {}): Promise<Page<BatchRecord>> {
-  const limit = page.limit ?? 50;
-  if (!Number.isSafeInteger(limit) || limit <= 0) throw new OptionsError('OPTIONS_INVALID', 'Expected `limit` to be an integer > 0', { path: 'page.limit', value: limit });
+  const { limit = 50, cursor } = pageOf(page, 'page');
   const job = await requireJob(storage, jobId);
   let from = job.batchCount - 1;
-  if (page.cursor !== undefined && page.cursor !== null) {
-    const n = /^\d+$/.test(page.cursor) ? Number(page.cursor) : Number.NaN;
-    if (!Number.isSafeInteger(n)) throw new OptionsError('OPTIONS_INVALID', 'Not a cursor of listBatches', { path: 'page.cursor', value: page.cursor, hint: 'Pass the `next` of the previous page' });
+  if (cursor !== undefined && cursor !== null) {
+    const n = /^\d+$/.test(cursor) ? Number(cursor) : Number.NaN;
+    if (!Number.isSafeInteger(n)) throw new OptionsError('OPTIONS_INVALID', 'Not a cursor of listBatches', { path: 'page.cursor', value: cursor, hint: 'Pass the `nextCursor` of the previous page' });
     from = Math.min(from, n);
   }
   const items: BatchRecord[] = [];

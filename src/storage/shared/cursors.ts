@@ -35,10 +35,10 @@ export function parseJobCursor(cursor: string): [number, string] {
   try {
     parsed = JSON.parse(cursor);
   } catch (cause) {
-    throw new StorageError('STORAGE_INVALID_CURSOR', 'Not a cursor of listJobs', { path: 'cursor', value: cursor, cause, hint: 'Pass the `next` of a previous page' });
+    throw new StorageError('STORAGE_INVALID_CURSOR', 'Not a cursor of listJobs', { path: 'cursor', value: cursor, cause, hint: 'Pass the `nextCursor` of a previous page' });
   }
   if (!Array.isArray(parsed) || typeof parsed[0] !== 'number' || typeof parsed[1] !== 'string') {
-    throw new StorageError('STORAGE_INVALID_CURSOR', 'Not a cursor of listJobs', { path: 'cursor', value: cursor, hint: 'Pass the `next` of a previous page' });
+    throw new StorageError('STORAGE_INVALID_CURSOR', 'Not a cursor of listJobs', { path: 'cursor', value: cursor, hint: 'Pass the `nextCursor` of a previous page' });
   }
   return [parsed[0], parsed[1]];
 }
@@ -47,7 +47,7 @@ export function parseJobCursor(cursor: string): [number, string] {
 export function parseIndexCursor(cursor: string): number {
   const n = Number(cursor);
   if (cursor === '' || !Number.isSafeInteger(n)) {
-    throw new StorageError('STORAGE_INVALID_CURSOR', 'Not a cursor of this list', { path: 'cursor', value: cursor, hint: 'Pass the `next` of a previous page' });
+    throw new StorageError('STORAGE_INVALID_CURSOR', 'Not a cursor of this list', { path: 'cursor', value: cursor, hint: 'Pass the `nextCursor` of a previous page' });
   }
   return n;
 }
