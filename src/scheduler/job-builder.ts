@@ -14,6 +14,7 @@ import {
   newId,
   pinEnvironments,
   projectIdOf,
+  projectIdOfRealPath,
   readPipelineFromSnapshot,
 } from './job-factory.js';
 import { checkJobOptions } from './job-options.js';
@@ -71,7 +72,7 @@ export async function buildJobRecord(ctx: SchedulerContext, spec: JobSpec, key: 
   const existing = given === undefined ? undefined : await existingSnapshot(o.snapshots, given);
   const projectId =
     existing !== undefined
-      ? spec.projectId ?? projectIdOfSource(existing.sourceDir)
+      ? spec.projectId ?? projectIdOfRealPath(existing.sourceDir)
       : projectDir === undefined
         ? codeProjectId(inCode!, spec.projectId)
         : await projectIdOf(projectDir, spec.projectId);
@@ -174,10 +175,6 @@ async function createSnapshot(snapshots: Snapshots, projectDir: string, rules: J
   }
 }
 
-/** The project id of a snapshot's source directory: the same as `projectIdOf` gives that directory. */
-function projectIdOfSource(sourceDir: string): string {
-  return createHash('sha256').update(sourceDir).digest('hex').slice(0, 16);
-}
 
 /**
  * The pipeline of a spec that defines it in code, checked as `definePipeline` checks it;

@@ -134,6 +134,11 @@ export async function projectIdOf(projectDir: string, given: string | undefined)
   } catch (err) {
     throw new OptionsError('JOB_PROJECT_NOT_FOUND', 'The project directory does not exist', { path: 'projectDir', value: projectDir, cause: err });
   }
+  return projectIdOfRealPath(real);
+}
+
+/** The project id of a directory's real path (what a snapshot records as its `sourceDir`). */
+export function projectIdOfRealPath(real: string): string {
   return createHash('sha256').update(real).digest('hex').slice(0, 16);
 }
 
