@@ -7,18 +7,51 @@
  * @packageDocumentation
  * @module pipeline-jobs/executors
  */
+// The ports and what crosses them
 export type {
   StepExecutor,
   StepInvocation,
   StepContext,
   StepOutcome,
+  StepProcessInfo,
   StepResult,
+  StepAttempt,
+  SerializedError,
   RunRequest,
+  RunOverrides,
+  StepOverrides,
+  RetryPolicy,
+  StepExecutorChooser,
+  RunSource,
   RunResult,
   LogStore,
+  LogKey,
+  LogStream,
+  LogWriter,
 } from './run/index.js';
 export type { EnvironmentResolver } from './environment.js';
-export { parallelLayers } from './pipeline/index.js';
+export type { RunRunner, RunLeftovers } from './scheduler/runner.js';
+export { parallelLayers, type DagNode } from './pipeline/index.js';
+
+// The options and reports of RunExecutor and of the shipped executors and log stores
+export type {
+  RunExecutorOptions,
+  ExecuteOptions,
+  PurgeOptions,
+  Leftovers,
+  RunProcesses,
+  TerminateReport,
+  RunExecutorEvents,
+  RunExecutorEventName,
+  RunExecutorListener,
+  ProcessStepExecutorOptions,
+  BubblewrapStepExecutorOptions,
+  FunctionStepExecutorOptions,
+  FileLogStoreOptions,
+} from './run/index.js';
+export type { RootEntry } from './run/bwrap-executor.js';
+export type { StaticEnvironmentResolverOptions, EnvironmentDefinition } from './scheduler/static-environments.js';
+
+// The run policies as const objects (job options take the same values as plain strings)
 export { FailurePolicy, LogOverflowPolicy, LogErrorPolicy, KeepWorkingCopy } from './run/index.js';
-export { SymlinkPolicy } from './snapshot/index.js';
 export { InterruptedPolicy } from './scheduler/index.js';

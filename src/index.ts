@@ -5,8 +5,12 @@
  * Subpaths: `pipeline-jobs/schedule` (pure schedule queries: preview, next occurrence),
  * `pipeline-jobs/storage` (for storage adapter authors: the port, its records and the
  * contract suite), `pipeline-jobs/sqlite`, `pipeline-jobs/postgres` (adapters),
- * `pipeline-jobs/testing` (fake clock, in-memory adapters).
+ * `pipeline-jobs/testing` (fake clock, in-memory adapters), `pipeline-jobs/errors` (the code
+ * maps), `pipeline-jobs/executors` (ports and options for executors, log stores and
+ * `RunExecutor`), `pipeline-jobs/snapshots` and `pipeline-jobs/parameters` (the options and
+ * reports of `SnapshotStore` and `ParameterGrid`), `pipeline-jobs/dashboard`.
  * @packageDocumentation
+ * @module pipeline-jobs
  */
 
 // Errors (their code maps are in pipeline-jobs/errors): each code belongs to one class.
@@ -39,7 +43,7 @@ export {
   MemoryLogStore,
 } from './run/index.js';
 export { StaticEnvironmentResolver } from './scheduler/index.js';
-export { SystemClock, type Clock } from './clock.js';
+export { SystemClock, type Clock, type TimerHandle } from './clock.js';
 export type { Logger } from './logger.js';
 
 // Pipelines
@@ -50,8 +54,13 @@ export {
   type Pipeline,
   type PipelineDefinition,
   type PipelineStep,
+  type PipelineSettings,
+  type StepKernel,
   type StepDefinition,
+  type ParsePipelineOptions,
+  type RunParameters,
 } from './pipeline/index.js';
+export type { PinnedEnvironment } from './environment.js';
 
 // What the scheduler's listings return (besides Job and Run)
 export type { BatchRecord, OccurrenceRecord, Page } from './storage/index.js';
@@ -78,6 +87,7 @@ export type {
   RunQuery,
   PageOptions,
   PreviewJobOptions,
+  OneOrMany,
 } from './scheduler/index.js';
 export type { ScheduleSpec } from './schedule/index.js';
 export type { ParameterSpec } from './parameters/index.js';

@@ -32,4 +32,8 @@ export {
   MissedPolicy,
   OverlapPolicy,
   SkipReason,
+  // A schedule compiled once for many queries, and the time-zone rules cache queries share.
+  compileSchedule,
+  type CompiledSchedule,
+  ZoneCache,
 } from './schedule/index.js';

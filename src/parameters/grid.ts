@@ -42,7 +42,7 @@ export interface ParameterGridOptions {
 }
 
 /** What {@link ParameterGrid.select} accepts. */
-export type SelectionInput = 'all' | GridSelection | GridSelectionJSON | Iterable<number>;
+export type GridSelectionInput = 'all' | GridSelection | GridSelectionJSON | Iterable<number>;
 
 /** The default of {@link ParameterGridOptions.maxRunsPerBatch}. */
 export const DEFAULT_MAX_RUNS_PER_BATCH = 100_000;
@@ -230,7 +230,7 @@ export class ParameterGrid implements Iterable<GridRun> {
    * @param selection which runs; all when absent
    * @throws {@link ParameterError} as {@link select} does, for a bad selection
    */
-  entries(selection?: SelectionInput): IterableIterator<GridRun> {
+  entries(selection?: GridSelectionInput): IterableIterator<GridRun> {
     const ranges = selection === undefined ? [[0, this.size] as const] : this.select(selection).ranges;
     return new RunIterator(this.#core, ranges);
   }
@@ -246,7 +246,7 @@ export class ParameterGrid implements Iterable<GridRun> {
    * @throws ParameterError `PARAMETERS_BAD_SELECTION`, `PARAMETERS_INDEX_OUT_OF_RANGE`,
    *   `PARAMETERS_EMPTY_SELECTION` or `PARAMETERS_SELECTION_TOO_LARGE` (over `maxRunsPerBatch`)
    */
-  select(input: SelectionInput): GridSelection {
+  select(input: GridSelectionInput): GridSelection {
     const selection = toSelection(input, this.size);
     const last = selection.last;
     if (last === undefined) {
@@ -319,7 +319,7 @@ export function createGrid(input: CoreInput, options: ParameterGridOptions = {})
   return new ParameterGrid(RESTORE as never, input as never, options);
 }
 
-function toSelection(input: SelectionInput, size: number): GridSelection {
+function toSelection(input: GridSelectionInput, size: number): GridSelection {
   if (input === 'all') return GridSelection.all(size);
   if (input instanceof GridSelection) return input;
   if (typeof input === 'object' && input !== null && !(Symbol.iterator in input) && 'ranges' in input) {

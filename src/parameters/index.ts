@@ -1,5 +1,5 @@
 /** Parameter grids: the combinations a job runs (docs/semantics.md, "Parameters and grids"). */
-export { ParameterGrid, DEFAULT_MAX_RUNS_PER_BATCH, type ParameterGridOptions, type SelectionInput } from './grid.js';
+export { ParameterGrid, DEFAULT_MAX_RUNS_PER_BATCH, type ParameterGridOptions, type GridSelectionInput } from './grid.js';
 export { GridSelection } from './selection.js';
 export { reconcileParameters, type ReconcileResult } from './reconcile.js';
 export {

@@ -1,6 +1,7 @@
 import { PipelineError } from '../errors.js';
 import { buildPipeline } from './load.js';
 import type { Pipeline } from './model.js';
+import type { PipelineErrorCode } from '../error-codes.js';
 
 /** A step of a pipeline defined in code: Orchest's field names, most of them optional. */
 export interface StepDefinition {

@@ -6,6 +6,7 @@ import { validateDag } from './dag.js';
 import { type Pipeline, type PipelineStep, deepFreeze } from './model.js';
 import { type RawPipeline, type RawStep, checkRawPipeline } from './raw.js';
 import { argObject, argString } from '../util/args.js';
+import type { PipelineErrorCode } from '../error-codes.js';
 
 /** Options of {@link parsePipeline}. */
 export interface ParsePipelineOptions {

@@ -1,6 +1,7 @@
 import type { RunResult, SerializedError } from './result.js';
 import type { RunStatus, StepStatus } from './status.js';
 import type { StepProcessInfo } from './step-executor.js';
+import type { RunExecutor } from './run-executor.js';
 
 /**
  * Fields every event of a run carries.

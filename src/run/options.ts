@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { LogStore } from './log-store.js';
 import { FailurePolicy, KeepWorkingCopy, LogErrorPolicy, LogOverflowPolicy } from './status.js';
 import type { StepExecutor, StepExecutorChooser } from './step-executor.js';
+import type { RunExecutor } from './run-executor.js';
 
 /** Retries of failed steps, with exponential backoff. */
 export interface RetryPolicy {

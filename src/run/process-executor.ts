@@ -10,6 +10,7 @@ import {
 import { processOutcome, runStepProcess } from './spawn.js';
 import type { StepContext, StepExecutor, StepInvocation, StepOutcome } from './step-executor.js';
 import { argObject } from '../util/args.js';
+import type { StepErrorCode } from './result.js';
 
 /** Options of {@link ProcessStepExecutor} (and the bubblewrap executor). */
 export interface ProcessStepExecutorOptions {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { SystemClock, sleep, type Clock } from '../clock.js';
 import { StepEnvVar } from './step-environment.js';
 import type { StepProcessInfo } from './step-executor.js';
+import type { RunExecutor } from './run-executor.js';
 
 /**
  * Finding and ending a step's processes, all of them: every process a step starts

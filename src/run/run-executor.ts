@@ -18,6 +18,7 @@ import { encodeId } from './file-log-store.js';
 import type { LogStore } from './log-store.js';
 import type { TerminateReport } from './processes.js';
 import { endRunProcesses, listRunProcesses, type RunProcesses } from './run-processes.js';
+import type { StepExecutor } from './step-executor.js';
 
 /** Options of {@link RunExecutor.purgeRun}. */
 export interface PurgeOptions {

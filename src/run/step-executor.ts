@@ -3,6 +3,7 @@ import type { PinnedEnvironment } from '../environment.js';
 import type { Logger } from '../logger.js';
 import type { Pipeline, PipelineStep } from '../pipeline/model.js';
 import type { RunOccurrence } from './request.js';
+import type { StepErrorCode } from './result.js';
 
 /** Receives a stream of a step's output. Never blocks: the text is queued to the log. */
 export interface LogWriter {
@@ -126,7 +127,7 @@ export interface StepExecutor {
    * Runs one attempt of the step; resolves with how it ended once everything it started is gone.
    * @param invocation what to run
    * @param context where its output goes, its environment, and the signal that stops it
-   * @throws {@link ExecutionError} with a {@link StepErrorCode} when the step cannot be started at all
+   * @throws {@link pipeline-jobs!ExecutionError | ExecutionError} with a {@link StepErrorCode} when the step cannot be started at all
    */
   run(invocation: StepInvocation, context: StepContext): Promise<StepOutcome>;
 }

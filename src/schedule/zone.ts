@@ -183,6 +183,7 @@ export class ZoneCache {
    * The rules of `zone` (an IANA name; case-insensitive, links resolved the way `Intl`
    * resolves them).
    * @throws {UnknownZoneError} when `Intl` does not know the zone.
+   * @internal
    */
   get(zone: string): ZoneRules {
     let rules = this.#zones.get(zone);

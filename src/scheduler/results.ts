@@ -15,7 +15,7 @@ export interface ResultSources {
 
 /** Options of `JobScheduler.followLog`. */
 export interface FollowLogOptions {
-  /** Stops following (the iterable ends without error). */
+  /** Stops following (the iterable ends without error). @default none (follows until the run ends) */
   signal?: AbortSignal;
   /**
    * How often the run's status is checked, so following ends even for a step that never

@@ -11,7 +11,12 @@ import { runOverridesOf } from './job-options.js';
  * (to add tracing, say) as long as this holds.
  */
 export interface RunRunner {
+  /**
+   * Executes one run to its end; aborting `signal` cancels it (the result is then
+   * ABORTED). Resolves with the run's result; rejects only when the request itself is bad.
+   */
   execute(request: RunRequestLike, options?: { signal?: AbortSignal }): Promise<RunResult>;
+  /** Subscribes to the executor's events (step starts and ends, log lines); returns the unsubscribe. */
   on<E extends keyof RunExecutorEvents>(event: E, listener: (payload: RunExecutorEvents[E]) => void): () => void;
   /** Where step logs go; the scheduler deletes a run's logs with the run. */
   readonly logStore: LogStore;
@@ -30,7 +35,20 @@ export interface RunRunner {
    */
   endRunProcesses?(runId: string, options?: { attempts?: (attempt: number) => boolean; gracePeriodMs?: number }): Promise<unknown>;
   /** What runs left on this machine (see `RunExecutor.findLeftovers`): swept at start and every rescan. */
-  findLeftovers?(): Promise<{ readonly processes: readonly { readonly runId: string; readonly attempt: number }[]; readonly workingCopies: readonly string[] }>;
+  findLeftovers?(): Promise<RunLeftovers>;
+}
+
+/** What {@link RunRunner.findLeftovers} reports: `RunExecutor`'s `Leftovers` satisfies it. */
+export interface RunLeftovers {
+  /** Live processes of runs that do not execute here, by run and attempt. */
+  readonly processes: readonly {
+    /** The run the processes belong to. */
+    readonly runId: string;
+    /** The attempt they belong to (1 for the first). */
+    readonly attempt: number;
+  }[];
+  /** Ids of runs with a working copy left in the work root. */
+  readonly workingCopies: readonly string[];
 }
 
 /** The request the scheduler builds for each run. */

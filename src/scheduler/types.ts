@@ -99,7 +99,7 @@ export interface JobOptions {
   stepTimeoutMs?: number;
   /** A run still going after this many milliseconds is stopped and fails with the reason `timeout`. @default the RunExecutor's (none) */
   runTimeoutMs?: number;
-  /** Declared outputs (globs relative to the project root) kept after a run. */
+  /** Declared outputs (globs relative to the project root) kept after a run. @default [] (nothing kept) */
   outputs?: string[];
   /** @default 'never' */
   keepWorkingCopy?: 'never' | 'always' | 'on-failure';
@@ -163,7 +163,7 @@ export interface JobSpec {
   allowNewParameters?: boolean;
   /** @default 'all' */
   selection?: SelectionInput;
-  /** Environment variables: project < pipeline < job, merged in that order. */
+  /** Environment variables: project < pipeline < job, merged in that order. @default {} */
   env?: {
     /** The project's variables (Orchest's project environment variables). @default {} */
     project?: Record<string, string>;
@@ -188,25 +188,25 @@ export type OneOrMany<T> = T | readonly T[];
 export interface PageOptions {
   /** How many items at most. @default 100 (listBatches: 50) */
   limit?: number;
-  /** The `nextCursor` of the previous page; absent or `null` for the first page. */
+  /** The `nextCursor` of the previous page; absent or `null` for the first page. @default null (the first page) */
   cursor?: string | null;
 }
 
 /** `listJobs`' filter: newest first. */
 export interface JobQuery extends PageOptions {
-  /** Only the jobs of this project. */
+  /** Only the jobs of this project. @default every project */
   projectId?: string;
-  /** One status or several: `'STARTED'`, `['SUCCESS', 'FAILURE']`. */
+  /** One status or several: `'STARTED'`, `['SUCCESS', 'FAILURE']`. @default every status */
   status?: OneOrMany<JobStatus>;
-  /** The job created with this idempotency key. */
+  /** The job created with this idempotency key. @default any key, or none */
   key?: string;
 }
 
 /** `listRuns`' filter: in run order. */
 export interface RunQuery extends PageOptions {
-  /** One status or several: `'FAILURE'`, `['PENDING', 'STARTED']`. */
+  /** One status or several: `'FAILURE'`, `['PENDING', 'STARTED']`. @default every status */
   status?: OneOrMany<RunState>;
-  /** Only the runs of this batch. */
+  /** Only the runs of this batch. @default every batch */
   batchIndex?: number;
 }
 
@@ -220,19 +220,19 @@ export interface PreviewJobOptions {
 
 /** An explicit patch: an absent field is unchanged. What each state allows is in the lifecycle table. */
 export interface JobUpdate {
-  /** A new display name. */
+  /** A new display name. @default unchanged */
   name?: string;
-  /** A new schedule (checked as at creation); occurrences after the edit follow it. */
+  /** A new schedule (checked as at creation); occurrences after the edit follow it. @default unchanged */
   schedule?: import('../schedule/index.js').ScheduleSpec;
-  /** Replaces the parameters; the selection resets to all unless `selection` is given too. */
+  /** Replaces the parameters; the selection resets to all unless `selection` is given too. @default unchanged */
   parameters?: ParametersInput;
   /** With `parameters`: allow parameters the pipeline does not declare. @default false */
   allowNewParameters?: boolean;
-  /** A new selection of the grid (batches that start after the edit run it). */
+  /** A new selection of the grid (batches that start after the edit run it). @default unchanged (all, when `parameters` is given) */
   selection?: SelectionInput;
-  /** Replaces the job's environment variables (the merged set). */
+  /** Replaces the job's environment variables (the merged set). @default unchanged */
   env?: Record<string, string>;
-  /** A new retention (see `JobOptions.maxRetainedRuns`); `null`: unlimited. */
+  /** A new retention (see `JobOptions.maxRetainedRuns`); `null`: unlimited. @default unchanged */
   maxRetainedRuns?: number | null;
 }
 
