@@ -19,6 +19,13 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer; unknown or fired handles are ignored. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Lets the rest of the process run (I/O callbacks, timers) before resolving. The
+   * scheduler calls it between the jobs that fall due together, so the first runs start
+   * while later occurrences are still being written.
+   * @default one event-loop turn (`setImmediate`), as `SystemClock` does
+   */
+  yield?(): Promise<void>;
 }
 
 /** The real clock: `Date.now()` and unref'd Node timers. */
@@ -36,6 +43,21 @@ export class SystemClock implements Clock {
   clearTimeout(handle: TimerHandle): void {
     clearTimeout(handle.id as NodeJS.Timeout);
   }
+
+  /** One event-loop turn: pending I/O callbacks run before it resolves. */
+  yield(): Promise<void> {
+    return yieldTurn();
+  }
+}
+
+/** Resolves after one event-loop turn (`setImmediate`). */
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** `clock.yield()`, or one event-loop turn for a clock without it. */
+export function yieldTo(clock: Clock): Promise<void> {
+  return clock.yield ? clock.yield() : yieldTurn();
 }
 
 /** Resolves after `ms` on the given clock, or rejects with the signal's reason when aborted. */

@@ -1,3 +1,4 @@
+import { yieldTo } from '../clock.js';
 import { TypedEmitter } from '../events.js';
 import { JobStateError, NotFoundError, OptionsError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
@@ -87,10 +88,17 @@ export class JobScheduler {
     });
     const timer = new TimerLoop(o.clock, o.maxSleepMs, (ids) => {
       // One after another, in due order: started all at once, their awaits interleave and
-      // the first batch is written only after every due job was read and planned.
+      // the first batch is written only after every due job was read and planned. Between
+      // two jobs the process gets a turn, so the runs already written start (their working
+      // copies need I/O) while later jobs' batches are written.
       void this.#track(
         (async () => {
-          for (const id of ids) await processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
+          for (const [i, id] of ids.entries()) {
+            if (i > 0) await yieldTo(o.clock);
+            // Stopped meanwhile: the rest are handled at the next start, as occurrences missed.
+            if (this.#stopped) return;
+            await processJob(this.#ctx, id).catch((err: unknown) => fail(err, `processing job ${id}`));
+          }
         })(),
       );
     });
@@ -511,7 +519,11 @@ export class JobScheduler {
       this.#lastRescan = now;
       // What dead runs left on this machine, also where their recovery itself was cut short.
       await sweepLeftovers(this.#ctx).catch((err: unknown) => this.#ctx.fail(err, 'sweeping what dead runs left'));
-      for (const id of await this.#o.storage.listJobIds(WATCHED)) if (!this.#ctx.timer.has(id)) await processJob(this.#ctx, id);
+      for (const id of await this.#o.storage.listJobIds(WATCHED)) {
+        if (this.#ctx.timer.has(id)) continue;
+        await processJob(this.#ctx, id);
+        await yieldTo(this.#o.clock); // thousands of jobs: runs and I/O go on between them
+      }
     }
   }
 
