@@ -1,6 +1,6 @@
 import { yieldTo } from '../clock.js';
 import { TypedEmitter } from '../events.js';
-import { JobStateError, NotFoundError, OptionsError } from '../errors.js';
+import { JobStateError, NotFoundError } from '../errors.js';
 import { JobStatus, isEndState } from '../status.js';
 import type { StorageEvent } from '../storage/port.js';
 import { jobFilterOf, pageOf, previewOptionsOf, runFilterOf, stepStatesOf } from './queries.js';

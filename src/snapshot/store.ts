@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { SnapshotError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createSnapshot } from './create.js';
-import { invalidOption, isErrno, snapshotError, snapshotNotFound, SnapshotErrorCode } from './errors.js';
+import { invalidOption, isErrno, snapshotNotFound } from './errors.js';
 import { collectGarbage } from './gc.js';
 import { Layout } from './layout.js';
 import { StoreLock } from './lock.js';

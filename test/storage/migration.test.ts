@@ -42,6 +42,8 @@ describe('SQLite schema 1 -> 2', () => {
     const migrated = (await storage.getJob(job.id))!;
     expect(migrated.options).toEqual({ maxRetainedRuns: 3, onInterrupted: 'fail' });
     expect(migrated.bufferedOccurrence).toBe(T0 + 60_000);
+    // Schema 5: the JSON parts moved to pj_job_parts, whole.
+    expect(migrated).toMatchObject({ pipeline: job.pipeline, grid: job.grid, selection: job.selection, schedule: job.schedule, envVars: job.envVars, environments: job.environments });
     expect(await storage.getBatch(job.id, 0)).toMatchObject({ runCount: 6, writtenRuns: 2, grid: job.grid, selection: null, triggerKind: 'manual' });
     // The typed field now updates on its own, and user options update without it.
     const next = await storage.updateJob(job.id, { options: { maxRetainedRuns: 1 } }, { status: ['STARTED'] }, T0 + 1);

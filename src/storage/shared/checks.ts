@@ -53,7 +53,7 @@ export function checkDeleteRuns(which: { runIds: readonly string[] } | { keepLat
  * The runs of a chunk still to write (those before `writtenRuns` were written already),
  * after checking the whole chunk: a bad chunk changes nothing.
  */
-export function freshRuns(batch: BatchRecord, runs: readonly NewRun[]): NewRun[] {
+export function freshRuns(batch: Pick<BatchRecord, 'writtenRuns' | 'runCount'>, runs: readonly NewRun[]): NewRun[] {
   const fresh = runs.filter((r) => r.indexInBatch >= batch.writtenRuns);
   const seen = new Set<string>();
   for (const [i, r] of fresh.entries()) {

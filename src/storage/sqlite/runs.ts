@@ -5,9 +5,11 @@ import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
 import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
-import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
-import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
+import type { RunRow, StepRow } from '../sql/rows.js';
+import { json, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
+import { readJob } from './job-rows.js';
+import { deleteEmptyBatches, readBatchHead } from './batch-rows.js';
 
 const END = `('SUCCESS', 'FAILURE', 'ABORTED')`;
 
@@ -21,9 +23,8 @@ export class SqliteRuns {
   insertRuns(jobId: string, batchIndex: number, runs: readonly NewRun[], now: number): boolean {
     const { db } = this;
     return db.write(() => {
-      const row = db.stmt('SELECT * FROM pj_batches WHERE job_id = ? AND batch_index = ?').get(jobId, batchIndex) as BatchRow | undefined;
-      if (!row) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
-      const batch = toBatch(row);
+      const batch = readBatchHead(db, jobId, batchIndex);
+      if (!batch) throw new StorageError('STORAGE_NOT_FOUND', 'No such batch', { path: 'batchIndex', value: `${jobId}#${batchIndex}` });
       // Compare-and-set on the job's status, in this write transaction: an ended job's batch is closed.
       const job = db.stmt('SELECT status FROM pj_jobs WHERE id = ?').get(jobId) as { status: JobStatus } | undefined;
       if (!job || !RUNS_WRITABLE.includes(job.status)) {
@@ -219,7 +220,7 @@ export class SqliteRuns {
         const run = toRun(row);
         let again = decisions.get(run.jobId);
         if (again === undefined) {
-          const job = toJob(db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(run.jobId) as JobRow);
+          const job = readJob(db, run.jobId)!;
           // An ended job gets no PENDING run back.
           again = RUNS_WRITABLE.includes(job.status) && requeue(job);
           decisions.set(run.jobId, again);
@@ -294,10 +295,7 @@ export class SqliteRuns {
         dropRun.run(id);
       }
       // A batch goes with its last run; one still being written stays (its writer resumes it).
-      db.stmt(
-        `DELETE FROM pj_batches WHERE job_id = ? AND written_runs >= run_count
-         AND NOT EXISTS (SELECT 1 FROM pj_runs r WHERE r.job_id = pj_batches.job_id AND r.batch_index = pj_batches.batch_index)`,
-      ).run(jobId);
+      deleteEmptyBatches(db, jobId);
       return victims.map((v) => v.id);
     });
   }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { StorageError } from '../../errors.js';
 
 /** The schema version this release writes. A file with a higher version is refused. */
-export const SQLITE_SCHEMA_VERSION = 4;
+export const SQLITE_SCHEMA_VERSION = 5;
 
 /** Migrations by the version they create; each runs once, in its own transaction with its version row. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -86,6 +86,36 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       ALTER TABLE pj_jobs ADD COLUMN job_key TEXT;
       ALTER TABLE pj_jobs ADD COLUMN spec_fingerprint TEXT;
       CREATE UNIQUE INDEX pj_jobs_by_key ON pj_jobs (job_key) WHERE job_key IS NOT NULL;
+    `,
+  },
+  {
+    // A job's and a batch's JSON parts move to tables of their own (see job-rows.ts and
+    // batch-rows.ts): SQLite rewrites a whole row on update and walks a large value's
+    // overflow pages to read a column after it, so per-run writes and reads paid for the grid.
+    version: 5,
+    sql: `
+      CREATE TABLE pj_job_parts (
+        job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, environments TEXT NOT NULL, grid TEXT NOT NULL, selection TEXT NOT NULL,
+        schedule TEXT NOT NULL, env_vars TEXT NOT NULL, options TEXT NOT NULL
+      );
+      INSERT INTO pj_job_parts (job_id, pipeline, environments, grid, selection, schedule, env_vars, options)
+        SELECT id, pipeline, environments, grid, selection, schedule, env_vars, options FROM pj_jobs;
+      ALTER TABLE pj_jobs DROP COLUMN pipeline;
+      ALTER TABLE pj_jobs DROP COLUMN environments;
+      ALTER TABLE pj_jobs DROP COLUMN grid;
+      ALTER TABLE pj_jobs DROP COLUMN selection;
+      ALTER TABLE pj_jobs DROP COLUMN schedule;
+      ALTER TABLE pj_jobs DROP COLUMN env_vars;
+      ALTER TABLE pj_jobs DROP COLUMN options;
+      -- The same for a batch's grid, selection and variables (see batch-rows.ts).
+      CREATE TABLE pj_batch_parts (
+        job_id TEXT NOT NULL, batch_index INTEGER NOT NULL, env_vars TEXT NOT NULL, grid TEXT NOT NULL, selection TEXT NOT NULL,
+        PRIMARY KEY (job_id, batch_index)
+      );
+      INSERT INTO pj_batch_parts (job_id, batch_index, env_vars, grid, selection) SELECT job_id, batch_index, env_vars, grid, selection FROM pj_batches;
+      ALTER TABLE pj_batches DROP COLUMN env_vars;
+      ALTER TABLE pj_batches DROP COLUMN grid;
+      ALTER TABLE pj_batches DROP COLUMN selection;
     `,
   },
 ];

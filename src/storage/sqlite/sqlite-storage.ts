@@ -13,10 +13,12 @@ import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, 
 import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/checks.js';
 import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
-import { JOB_COLUMNS, json, jobValues, toBatch, toJob, toOccurrence } from '../sql/rows.js';
+import { toBatch, toJob, toOccurrence } from '../sql/rows.js';
 import { BATCH_HEAD_COLUMNS, JOB_HEAD_COLUMNS, ParsedParts, type BatchHeadRow, type JobHeadRow } from '../sql/parsed-parts.js';
 import { Db, sqliteError } from './db.js';
 import { SqliteRuns } from './runs.js';
+import { SELECT_JOB, insertJobRows, readJob, writeJob } from './job-rows.js';
+import { SELECT_BATCH, deleteJobBatches, insertBatchRows } from './batch-rows.js';
 import { integrityProblems, migrate } from './schema.js';
 
 /** Options of {@link SqliteStorage}. */
@@ -132,7 +134,7 @@ export class SqliteStorage implements Storage {
           if (holder) return readJob(db, holder.id)!;
         }
         try {
-          db.stmt(`INSERT INTO pj_jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map(() => '?').join(', ')})`).run(...jobValues(job));
+          insertJobRows(db, job);
         } catch (error) {
           if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StorageError('STORAGE_DUPLICATE_ID', 'A job with this id exists', { path: 'id', value: job.id, cause: error });
           throw error;
@@ -149,7 +151,7 @@ export class SqliteStorage implements Storage {
       const hit = this.#parts.job(head);
       if (hit) return hit;
       // Not held at this version: the whole row (read again: another process may have changed it since).
-      const row = db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(id) as JobRow | undefined;
+      const row = db.stmt(`${SELECT_JOB} WHERE j.id = ?`).get(id) as JobRow | undefined;
       return row && this.#parts.rememberJob(row);
     });
   }
@@ -160,8 +162,8 @@ export class SqliteStorage implements Storage {
       const [at, id] = filter.cursor ? parseJobCursor(filter.cursor) : [null, null];
       const rows = db
         .stmt(
-          `SELECT * FROM pj_jobs WHERE (? IS NULL OR project_id = ?) AND (? IS NULL OR job_key = ?) AND (? IS NULL OR status IN (SELECT value FROM json_each(?)))
-           AND (? IS NULL OR created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?`,
+          `${SELECT_JOB} WHERE (? IS NULL OR j.project_id = ?) AND (? IS NULL OR j.job_key = ?) AND (? IS NULL OR j.status IN (SELECT value FROM json_each(?)))
+           AND (? IS NULL OR j.created_at < ? OR (j.created_at = ? AND j.id < ?)) ORDER BY j.created_at DESC, j.id DESC LIMIT ?`,
         )
         .all(filter.projectId ?? null, filter.projectId ?? null, filter.key ?? null, filter.key ?? null, ...twice(filter.status ? JSON.stringify(filter.status) : null), at, at, at, id, limit + 1) as JobRow[];
       const items = rows.slice(0, limit).map(toJob);
@@ -179,7 +181,7 @@ export class SqliteStorage implements Storage {
         const job = readJob(db, id);
         if (!job || !updateAllowed(job, patch, expect)) return undefined;
         const next = applyJobPatch(job, patch, now);
-        writeJob(db, next);
+        writeJob(db, next, job);
         return next;
       }),
     );
@@ -190,7 +192,9 @@ export class SqliteStorage implements Storage {
       db.write(() => {
         const ids = (db.stmt('SELECT id FROM pj_runs WHERE job_id = ? ORDER BY run_index').all(id) as Array<{ id: string }>).map((r) => r.id);
         db.stmt('DELETE FROM pj_steps WHERE run_id IN (SELECT id FROM pj_runs WHERE job_id = ?)').run(id);
-        for (const table of ['pj_runs', 'pj_batches', 'pj_ledger']) db.stmt(`DELETE FROM ${table} WHERE job_id = ?`).run(id);
+        for (const table of ['pj_runs', 'pj_ledger']) db.stmt(`DELETE FROM ${table} WHERE job_id = ?`).run(id);
+        deleteJobBatches(db, id);
+        db.stmt('DELETE FROM pj_job_parts WHERE job_id = ?').run(id);
         db.stmt('DELETE FROM pj_jobs WHERE id = ?').run(id);
         this.#parts.forget(id);
         return ids;
@@ -210,11 +214,9 @@ export class SqliteStorage implements Storage {
           jobId: job.id, batchIndex: job.batchCount, trigger: input.trigger, triggerKind: input.triggerKind ?? input.trigger, occurrenceAt: input.occurrenceAt, runCount: input.runCount,
           writtenRuns: 0, firstRunIndex: job.runCount, envVars: job.envVars, ...batchGrid(job, input), createdAt: input.now,
         };
-        db.stmt('INSERT INTO pj_batches (job_id, batch_index, trigger, trigger_kind, occurrence_at, run_count, written_runs, first_run_index, env_vars, grid, selection, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)').run(
-          job.id, batch.batchIndex, batch.trigger, batch.triggerKind, batch.occurrenceAt, batch.runCount, batch.firstRunIndex, json(batch.envVars), json(batch.grid), json(batch.selection), batch.createdAt,
-        );
+        insertBatchRows(db, batch);
         const patched = applyJobPatch(job, batchPatch(job, input), input.now);
-        writeJob(db, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount });
+        writeJob(db, { ...patched, batchCount: job.batchCount + 1, runCount: job.runCount + input.runCount }, job);
         if (input.occurrenceAt !== null) {
           appendLedger(db, { jobId: job.id, action: 'started', reason: null, at: input.occurrenceAt, lastAt: input.occurrenceAt, count: 1, batchIndex: batch.batchIndex });
           pruneLedger(db, job.id, input.ledgerRetention, input.now);
@@ -234,7 +236,7 @@ export class SqliteStorage implements Storage {
       if (!head) return undefined;
       const hit = this.#parts.batch(head);
       if (hit) return hit;
-      const row = db.stmt('SELECT * FROM pj_batches WHERE job_id = ? AND batch_index = ?').get(jobId, batchIndex) as BatchRow | undefined;
+      const row = db.stmt(`${SELECT_BATCH} WHERE b.job_id = ? AND b.batch_index = ?`).get(jobId, batchIndex) as BatchRow | undefined;
       return row && this.#parts.rememberBatch(row);
     });
   }
@@ -244,7 +246,7 @@ export class SqliteStorage implements Storage {
       (
         db
           .stmt(
-            `SELECT b.* FROM pj_batches b JOIN pj_jobs j ON j.id = b.job_id
+            `${SELECT_BATCH} JOIN pj_jobs j ON j.id = b.job_id
              WHERE b.written_runs < b.run_count AND j.status IN ('PENDING', 'STARTED', 'PAUSED') ORDER BY b.job_id, b.batch_index`,
           )
           .all() as BatchRow[]
@@ -260,7 +262,7 @@ export class SqliteStorage implements Storage {
         if (!job) throw new StorageError('STORAGE_NOT_FOUND', 'No such job', { path: 'jobId', value: jobId });
         if (advance) {
           if (job.version !== advance.expectVersion) return false;
-          writeJob(db, applyJobPatch(job, { scheduleCursor: Math.max(job.scheduleCursor ?? -Infinity, advance.scheduleCursor) }, advance.now));
+          writeJob(db, applyJobPatch(job, { scheduleCursor: Math.max(job.scheduleCursor ?? -Infinity, advance.scheduleCursor) }, advance.now), job);
         }
         for (const skip of skips) {
           const lastRow = db.stmt('SELECT * FROM pj_ledger WHERE job_id = ? ORDER BY ord DESC LIMIT 1').get(jobId) as LedgerRow | undefined;
@@ -356,17 +358,6 @@ export class SqliteStorage implements Storage {
 
 function closedError(): StorageError {
   return new StorageError('STORAGE_CLOSED', 'The storage is closed', { hint: 'Create a new SqliteStorage' });
-}
-
-function readJob(db: Db, id: string): JobRecord | undefined {
-  const row = db.stmt('SELECT * FROM pj_jobs WHERE id = ?').get(id) as JobRow | undefined;
-  return row && toJob(row);
-}
-
-/** Writes every column of an existing job. */
-function writeJob(db: Db, job: JobRecord): void {
-  const cols = JOB_COLUMNS.slice(1);
-  db.stmt(`UPDATE pj_jobs SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...jobValues(job).slice(1), job.id);
 }
 
 function appendLedger(db: Db, r: OccurrenceRecord): void {
