@@ -18,7 +18,6 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { FileLogStore, JobScheduler, ProcessStepExecutor, RunExecutor, SnapshotStore } from 'pipeline-jobs';
 import { PostgresStorage } from 'pipeline-jobs/postgres';
