@@ -26,10 +26,14 @@ export interface SchedulerContext {
  * definition (every value is read and checked), so an entry is kept while the job's version
  * is the same, or while its grid and selection are the very same objects (a store handing
  * out frozen records shares them across versions: a counter or status change does not
- * parse a grid of 100,000 values again).
+ * parse a grid of 100,000 values again). A frozen definition's grid is also kept by the
+ * definition object itself, so a batch that records its job's grid (the same frozen object)
+ * does not parse it again either.
  */
 export class GridCache {
   readonly #cache = new Map<string, { version: number; def: JobRecord['grid']; sel: JobRecord['selection']; grid: ParameterGrid; selection: GridSelection }>();
+  /** Grids by their frozen definition object: dropped with it. */
+  readonly #byDefinition = new WeakMap<object, ParameterGrid>();
   readonly #maxRunsPerBatch: number;
 
   constructor(maxRunsPerBatch: number) {
@@ -39,7 +43,7 @@ export class GridCache {
   get(job: JobRecord): { grid: ParameterGrid; selection: GridSelection } {
     const hit = this.#cache.get(job.id);
     if (hit && (hit.version === job.version || (hit.def === job.grid && hit.sel === job.selection && Object.isFrozen(job.grid)))) return hit;
-    const grid = ParameterGrid.fromJSON(job.grid, { maxRunsPerBatch: this.#maxRunsPerBatch });
+    const grid = this.#grid(job.grid);
     const selection = job.selection === null ? GridSelection.all(grid.size) : GridSelection.fromJSON(job.selection);
     const entry = { version: job.version, def: job.grid, sel: job.selection, grid, selection };
     this.#cache.set(job.id, entry);
@@ -48,13 +52,23 @@ export class GridCache {
 
   /** The grid and selection a batch recorded when it was created (what it runs, whatever the job's are now). */
   ofBatch(batch: BatchRecord): { grid: ParameterGrid; selection: GridSelection } {
-    const grid = ParameterGrid.fromJSON(batch.grid, { maxRunsPerBatch: this.#maxRunsPerBatch });
+    const grid = this.#grid(batch.grid);
     const selection = batch.selection === null ? GridSelection.all(grid.size) : GridSelection.fromJSON(batch.selection);
     return { grid, selection };
   }
 
   forget(jobId: string): void {
     this.#cache.delete(jobId);
+  }
+
+  /** The grid of a definition: parsed once per frozen definition object; always parsed when it is not frozen (it could change). */
+  #grid(def: JobRecord['grid']): ParameterGrid {
+    const frozen = typeof def === 'object' && def !== null && Object.isFrozen(def);
+    const known = frozen ? this.#byDefinition.get(def) : undefined;
+    if (known) return known;
+    const grid = ParameterGrid.fromJSON(def, { maxRunsPerBatch: this.#maxRunsPerBatch });
+    if (frozen) this.#byDefinition.set(def, grid);
+    return grid;
   }
 }
 

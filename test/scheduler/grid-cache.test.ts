@@ -28,4 +28,19 @@ describe('GridCache', () => {
     expect(cache.get({ ...open, version: 2 }).grid).not.toBe(third.grid);
     expect(cache.get({ ...open, version: 2 }).grid).toBe(cache.get({ ...open, version: 2 }).grid);
   });
+
+  it("parses a batch's grid once when the batch records its job's frozen grid object; a copy or an open object is parsed", () => {
+    const cache = new GridCache(100_000);
+    const job = deepFreeze(makeJob({ version: 1 }));
+    const batch = { grid: job.grid, selection: job.selection } as Parameters<GridCache['ofBatch']>[0];
+    expect(cache.ofBatch(batch).grid).toBe(cache.get(job).grid);
+    expect(cache.ofBatch(batch).grid).toBe(cache.ofBatch(batch).grid);
+    // The same definition as another object (a store that parsed it again): parsed again, equal.
+    const copy = { ...batch, grid: deepFreeze(structuredClone(job.grid)) };
+    expect(cache.ofBatch(copy).grid).not.toBe(cache.get(job).grid);
+    expect(cache.ofBatch(copy).grid.size).toBe(cache.get(job).grid.size);
+    // Not frozen: never kept by object.
+    const open = { ...batch, grid: structuredClone(job.grid) };
+    expect(cache.ofBatch(open).grid).not.toBe(cache.ofBatch(open).grid);
+  });
 });

@@ -50,7 +50,7 @@ describe('SQLite job rows (schema 5)', () => {
     const columns = (table: string) => (raw.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name);
     expect(columns('pj_jobs')).not.toEqual(expect.arrayContaining(['grid']));
     expect(columns('pj_jobs')).toEqual(expect.arrayContaining(['n_pending', 'n_started', 'max_concurrent_runs', 'version']));
-    expect(columns('pj_job_parts')).toEqual(['job_id', 'pipeline', 'environments', 'grid', 'selection', 'schedule', 'env_vars', 'options']);
+    expect(columns('pj_job_parts')).toEqual(['job_id', 'revision', 'pipeline', 'environments', 'grid', 'selection', 'schedule', 'env_vars', 'options']);
     expect(columns('pj_batches')).not.toEqual(expect.arrayContaining(['grid']));
     expect(columns('pj_batch_parts')).toEqual(['job_id', 'batch_index', 'env_vars', 'grid', 'selection']);
     raw.close();
@@ -94,6 +94,31 @@ describe('SQLite job rows (schema 5)', () => {
       raw.close();
     } finally {
       watch.close();
+    }
+  });
+
+  it('reuses parsed parts across versions that did not write them; a write of a part, or another process\'s, is seen', async () => {
+    const s = new SqliteStorage({ path: file });
+    await s.init();
+    const other = new SqliteStorage({ path: file });
+    await other.init();
+    try {
+      const job = makeJob();
+      await s.insertJob(job);
+      const first = (await s.getJob(job.id))!;
+      await s.createBatch({ jobId: job.id, trigger: 'manual', occurrenceAt: null, runCount: 1, expectStatus: ['STARTED'], now: T0 });
+      const afterBatch = (await s.getJob(job.id))!;
+      expect(afterBatch.version).toBeGreaterThan(first.version);
+      expect(afterBatch.grid).toBe(first.grid); // the same frozen object: not read or parsed again
+      expect(Object.isFrozen(afterBatch.grid)).toBe(true);
+      // Another connection (another process) edits the options: this one reads the new ones.
+      await other.updateJob(job.id, { options: { maxRetainedRuns: 2 } }, { status: ['STARTED'] }, T0 + 1);
+      const edited = (await s.getJob(job.id))!;
+      expect(edited.options).toEqual({ maxRetainedRuns: 2 });
+      expect(edited.grid).toEqual(first.grid);
+    } finally {
+      await other.close();
+      await s.close();
     }
   });
 });

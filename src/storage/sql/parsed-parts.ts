@@ -17,7 +17,14 @@ export const JOB_HEAD_COLUMNS: readonly string[] = JOB_COLUMNS.filter((c) => !JO
 /** The batch columns read on every `getBatch`: everything but its JSON parts. */
 export const BATCH_HEAD_COLUMNS: readonly string[] = ['job_id', 'batch_index', 'trigger', 'trigger_kind', 'occurrence_at', 'run_count', 'written_runs', 'first_run_index', 'created_at'];
 
-export type JobHeadRow = Omit<JobRow, 'pipeline' | 'environments' | 'grid' | 'selection' | 'schedule' | 'env_vars' | 'options'>;
+export type JobHeadRow = Omit<JobRow, 'pipeline' | 'environments' | 'grid' | 'selection' | 'schedule' | 'env_vars' | 'options'> & {
+  /**
+   * The job version at which its parts were last written, where the store keeps it
+   * (SQLite since schema 5): parts are then kept across versions that did not change them.
+   * Absent: the parts are taken to change with every version.
+   */
+  parts_revision?: number | string;
+};
 export type BatchHeadRow = Omit<BatchRow, 'env_vars' | 'grid' | 'selection'>;
 
 /** Default number of jobs (and of batches) whose parts are kept; the least recently read go first. */
@@ -29,7 +36,7 @@ export const PARSED_PARTS_LIMIT = 512;
  * port's rule: records are read-only to callers).
  */
 export class ParsedParts {
-  readonly #jobs = new Map<string, { version: number; createdAt: number; parts: JobParts }>();
+  readonly #jobs = new Map<string, { revision: number; createdAt: number; parts: JobParts }>();
   readonly #batches = new Map<string, { createdAt: number; parts: BatchParts }>();
 
   constructor(private readonly limit = PARSED_PARTS_LIMIT) {}
@@ -38,17 +45,17 @@ export class ParsedParts {
   job(head: JobHeadRow): JobRecord | undefined {
     const h = jobHeadOf(head);
     const hit = this.#jobs.get(h.id);
-    if (!hit || hit.version !== h.version || hit.createdAt !== h.createdAt) return undefined;
+    if (!hit || hit.revision !== revisionOf(head) || hit.createdAt !== h.createdAt) return undefined;
     touch(this.#jobs, h.id, hit);
     return { ...h, ...hit.parts };
   }
 
   /** The job of a whole row, its parts kept for the next reads. */
-  rememberJob(row: JobRow): JobRecord {
+  rememberJob(row: JobRow & Pick<JobHeadRow, 'parts_revision'>): JobRecord {
     const h = jobHeadOf(row);
     const parts = deepFreeze(jobPartsOf(row));
     this.#jobs.delete(h.id);
-    this.#jobs.set(h.id, { version: h.version, createdAt: h.createdAt, parts });
+    this.#jobs.set(h.id, { revision: revisionOf(row), createdAt: h.createdAt, parts });
     evict(this.#jobs, this.limit);
     return { ...h, ...parts };
   }
@@ -79,6 +86,11 @@ export class ParsedParts {
     this.#jobs.delete(jobId);
     for (const key of [...this.#batches.keys()]) if (key.startsWith(`${jobId}\u0000`)) this.#batches.delete(key);
   }
+}
+
+/** Which revision of a job's parts a row holds: its parts revision, else its version. */
+function revisionOf(row: Pick<JobHeadRow, 'version' | 'parts_revision'>): number {
+  return Number(row.parts_revision ?? row.version);
 }
 
 /** Moves `key` to the young end of the map's order. */

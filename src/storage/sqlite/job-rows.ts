@@ -3,7 +3,9 @@
  * counters in `pj_jobs`, its JSON parts (pipeline, grid, options, ...) in `pj_job_parts`.
  * SQLite rewrites a whole row on every update, overflow pages included, so with the parts
  * inline a counter update (two per run) or a claim reading a job's limit paid for a grid of
- * hundreds of kilobytes; now only a change of the parts themselves writes them.
+ * hundreds of kilobytes; now only a change of the parts themselves writes them. The parts
+ * row carries the job version that last wrote it (`revision`), so parts parsed once are
+ * reused across the versions that left them alone (a status change, a new batch).
  */
 import type { JobRecord } from '../records.js';
 import { JOB_HEAD_COLUMNS } from '../sql/parsed-parts.js';
@@ -21,8 +23,14 @@ const PARTS = [
   ['options', 'options'],
 ] as const satisfies ReadonlyArray<readonly [keyof JobRecord, string]>;
 
-/** A whole job row: the small columns and the parts. Add `WHERE` / `ORDER BY` on `j.` columns. */
-export const SELECT_JOB = `SELECT j.*, ${PARTS.map(([, c]) => `p.${c}`).join(', ')} FROM pj_jobs j JOIN pj_job_parts p ON p.job_id = j.id`;
+/** A whole job row: the small columns, the parts and their revision. Add `WHERE` / `ORDER BY` on `j.` columns. */
+export const SELECT_JOB = `SELECT j.*, p.revision AS parts_revision, ${PARTS.map(([, c]) => `p.${c}`).join(', ')} FROM pj_jobs j JOIN pj_job_parts p ON p.job_id = j.id`;
+
+/**
+ * A job's small columns and the revision of its parts (the version that last wrote them),
+ * without reading the parts: enough to tell whether parsed parts held in memory are current.
+ */
+export const SELECT_JOB_HEAD = `SELECT ${JOB_HEAD_COLUMNS.map((c) => `j.${c}`).join(', ')}, p.revision AS parts_revision FROM pj_jobs j JOIN pj_job_parts p ON p.job_id = j.id`;
 
 /** The whole job, or `undefined`. */
 export function readJob(db: Db, id: string): JobRecord | undefined {
@@ -35,8 +43,9 @@ export function insertJobRows(db: Db, job: JobRecord): void {
   const values = jobValues(job);
   const head = JOB_HEAD_COLUMNS.map((c) => values[JOB_COLUMNS.indexOf(c as (typeof JOB_COLUMNS)[number])]);
   db.stmt(`INSERT INTO pj_jobs (${JOB_HEAD_COLUMNS.join(', ')}) VALUES (${JOB_HEAD_COLUMNS.map(() => '?').join(', ')})`).run(...head);
-  db.stmt(`INSERT INTO pj_job_parts (job_id, ${PARTS.map(([, c]) => c).join(', ')}) VALUES (?, ${PARTS.map(() => '?').join(', ')})`).run(
+  db.stmt(`INSERT INTO pj_job_parts (job_id, revision, ${PARTS.map(([, c]) => c).join(', ')}) VALUES (?, ?, ${PARTS.map(() => '?').join(', ')})`).run(
     job.id,
+    job.version,
     ...PARTS.map(([f]) => json(job[f])),
   );
 }
@@ -55,5 +64,9 @@ export function writeJob(db: Db, next: JobRecord, prev: JobRecord): void {
   );
   const changed = PARTS.filter(([f]) => next[f] !== prev[f]);
   if (changed.length === 0) return;
-  db.stmt(`UPDATE pj_job_parts SET ${changed.map(([, c]) => `${c} = ?`).join(', ')} WHERE job_id = ?`).run(...changed.map(([f]) => json(next[f])), next.id);
+  db.stmt(`UPDATE pj_job_parts SET revision = ?, ${changed.map(([, c]) => `${c} = ?`).join(', ')} WHERE job_id = ?`).run(
+    next.version,
+    ...changed.map(([f]) => json(next[f])),
+    next.id,
+  );
 }

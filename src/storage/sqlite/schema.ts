@@ -94,12 +94,13 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     // overflow pages to read a column after it, so per-run writes and reads paid for the grid.
     version: 5,
     sql: `
+      -- revision: the job version that last wrote the parts (parsed parts stay valid until it moves).
       CREATE TABLE pj_job_parts (
-        job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, environments TEXT NOT NULL, grid TEXT NOT NULL, selection TEXT NOT NULL,
-        schedule TEXT NOT NULL, env_vars TEXT NOT NULL, options TEXT NOT NULL
+        job_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, pipeline TEXT NOT NULL, environments TEXT NOT NULL, grid TEXT NOT NULL,
+        selection TEXT NOT NULL, schedule TEXT NOT NULL, env_vars TEXT NOT NULL, options TEXT NOT NULL
       );
-      INSERT INTO pj_job_parts (job_id, pipeline, environments, grid, selection, schedule, env_vars, options)
-        SELECT id, pipeline, environments, grid, selection, schedule, env_vars, options FROM pj_jobs;
+      INSERT INTO pj_job_parts (job_id, revision, pipeline, environments, grid, selection, schedule, env_vars, options)
+        SELECT id, version, pipeline, environments, grid, selection, schedule, env_vars, options FROM pj_jobs;
       ALTER TABLE pj_jobs DROP COLUMN pipeline;
       ALTER TABLE pj_jobs DROP COLUMN environments;
       ALTER TABLE pj_jobs DROP COLUMN grid;

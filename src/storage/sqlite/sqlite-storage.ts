@@ -14,10 +14,10 @@ import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/ch
 import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { toBatch, toJob, toOccurrence } from '../sql/rows.js';
-import { BATCH_HEAD_COLUMNS, JOB_HEAD_COLUMNS, ParsedParts, type BatchHeadRow, type JobHeadRow } from '../sql/parsed-parts.js';
+import { BATCH_HEAD_COLUMNS, ParsedParts, type BatchHeadRow, type JobHeadRow } from '../sql/parsed-parts.js';
 import { Db, sqliteError } from './db.js';
 import { SqliteRuns } from './runs.js';
-import { SELECT_JOB, insertJobRows, readJob, writeJob } from './job-rows.js';
+import { SELECT_JOB, SELECT_JOB_HEAD, insertJobRows, readJob, writeJob } from './job-rows.js';
 import { SELECT_BATCH, deleteJobBatches, insertBatchRows } from './batch-rows.js';
 import { integrityProblems, migrate } from './schema.js';
 
@@ -146,7 +146,7 @@ export class SqliteStorage implements Storage {
 
   async getJob(id: string): Promise<JobRecord | undefined> {
     return this.#run((db) => {
-      const head = db.stmt(`SELECT ${JOB_HEAD_COLUMNS.join(', ')} FROM pj_jobs WHERE id = ?`).get(id) as JobHeadRow | undefined;
+      const head = db.stmt(`${SELECT_JOB_HEAD} WHERE j.id = ?`).get(id) as JobHeadRow | undefined;
       if (!head) return undefined;
       const hit = this.#parts.job(head);
       if (hit) return hit;
