@@ -8,9 +8,13 @@ import { isOneOff } from './schedule-adapter.js';
  * Ends a job whose work is over, with the status its counters give (never from the runs
  * still retained): a one-off job once its batch ran and no run is unfinished; a cron job
  * once past its end and no run is unfinished. Compare-and-set from the status read, so
- * an end state is never left and never set twice.
+ * an end state is never left and never set twice. `seen`, a read of the job made after a
+ * run's end committed, spares the read while runs are still unfinished.
  */
-export async function finishJobIfDone(ctx: SchedulerContext, jobId: string): Promise<JobRecord | undefined> {
+export async function finishJobIfDone(ctx: SchedulerContext, jobId: string, seen?: JobRecord): Promise<JobRecord | undefined> {
+  // `seen`: the job read after a run's end was committed. Runs still unfinished then end
+  // later, and the last of them to commit reads no unfinished run: its call finishes the job.
+  if (seen && seen.counters.PENDING + seen.counters.STARTED > 0) return undefined;
   const job = await ctx.o.storage.getJob(jobId);
   if (!job || (job.status !== JobStatus.STARTED && job.status !== JobStatus.PAUSED)) return undefined;
   const c = job.counters;

@@ -107,7 +107,9 @@ export class JobScheduler {
     this.#unwire = wireExecutorEvents(this.#ctx);
     this.#waiters = new Waiters(o.storage, o.clock, o.pollMs, fail);
     // An end seen in this process is checked at once; other processes' ends by the poll.
-    for (const e of ['run:finished', 'job:finished', 'job:deleted'] as const) this.#events.on(e, () => this.#waiters.check());
+    // (A job ends only with its own event here: a run's end re-reads the waited runs alone.)
+    this.#events.on('run:finished', () => this.#waiters.check({ runs: true, jobs: false }));
+    for (const e of ['job:finished', 'job:deleted'] as const) this.#events.on(e, () => this.#waiters.check());
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -499,7 +501,7 @@ export class JobScheduler {
       await purgeRuns(this.#ctx, await this.#o.storage.deleteRuns(job.id, { keepLatest: retain }), keepsLogs(job));
     }
     await startBuffered(this.#ctx, job.id);
-    await finishJobIfDone(this.#ctx, job.id);
+    await finishJobIfDone(this.#ctx, job.id, job);
   }
 
   async #poll(): Promise<void> {

@@ -21,7 +21,8 @@ export class Waiters {
   readonly #jobs = new Map<string, Set<Waiter<JobRecord>>>();
   #timer: TimerHandle | undefined;
   #pass: Promise<void> | undefined;
-  #again = false;
+  /** What the next read pass reads: asked for while a pass was under way, or now. */
+  #want = { runs: false, jobs: false };
   #closed: PipelineJobsError | undefined;
 
   constructor(
@@ -41,21 +42,22 @@ export class Waiters {
     return this.#add(this.#jobs, jobId, signal);
   }
 
-  /** Something may have ended: read the waited ids again now. */
-  check(): void {
+  /**
+   * Something may have ended: read the waited ids again now. `{ runs: true, jobs: false }`
+   * when only runs can have ended (a run ended here: a job ends only with its own event).
+   */
+  check(what: { runs: boolean; jobs: boolean } = { runs: true, jobs: true }): void {
     if (this.#closed || (this.#runs.size === 0 && this.#jobs.size === 0)) return;
-    if (this.#pass) {
-      this.#again = true;
-      return;
-    }
-    this.#pass = this.#read()
+    this.#want = { runs: this.#want.runs || what.runs, jobs: this.#want.jobs || what.jobs };
+    if (this.#pass) return; // read when the pass under way ends
+    const want = this.#want;
+    this.#want = { runs: false, jobs: false };
+    this.#pass = this.#read(want)
       .catch((error: unknown) => this.fail(error, 'reading waited runs and jobs'))
       .finally(() => {
         this.#pass = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.check();
-        } else this.#arm();
+        if (this.#want.runs || this.#want.jobs) this.check(this.#want);
+        else this.#arm();
       });
   }
 
@@ -102,13 +104,13 @@ export class Waiters {
     });
   }
 
-  async #read(): Promise<void> {
-    for (const [id, set] of [...this.#runs]) {
+  async #read(want: { runs: boolean; jobs: boolean }): Promise<void> {
+    for (const [id, set] of want.runs ? [...this.#runs] : []) {
       const run = await this.storage.getRun(id);
       if (!run) for (const w of [...set]) w.reject(new NotFoundError('RUN_NOT_FOUND', `Run "${id}" was deleted while it was waited for`, { path: 'runId', value: id }));
       else if (isEndState(run.status)) for (const w of [...set]) w.resolve(run);
     }
-    for (const [id, set] of [...this.#jobs]) {
+    for (const [id, set] of want.jobs ? [...this.#jobs] : []) {
       const job = await this.storage.getJob(id);
       if (!job) for (const w of [...set]) w.reject(new NotFoundError('JOB_NOT_FOUND', `Job "${id}" was deleted while it was waited for`, { path: 'jobId', value: id }));
       else if (isEndState(job.status)) for (const w of [...set]) w.resolve(job);
