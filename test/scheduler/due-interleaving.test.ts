@@ -79,4 +79,40 @@ describe('jobs due at the same instant', () => {
     const { log } = await dueTogether(new FakeClock('2026-03-01T00:00:30Z'));
     expect(log.filter((e) => e.startsWith('fired'))).toHaveLength(JOBS);
   });
+
+  it('a stop between two due jobs leaves the rest to the next start: every occurrence fires exactly once', async () => {
+    const clock = new TurnClock('2026-03-01T00:00:30Z');
+    const storage = new MemoryStorage({ clock });
+    const workRoot = mkdtempSync(path.join(tmpdir(), 'pj-due-stop-'));
+    cleanups.push(async () => rmSync(workRoot, { recursive: true, force: true }));
+    const pipeline = definePipeline({ name: 'io', steps: [{ uuid: 'a' }] });
+    const make = () =>
+      new JobScheduler({
+        storage,
+        clock,
+        concurrency: 4,
+        executor: new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: () => undefined } }), logStore: new MemoryLogStore(), workRoot, clock }),
+      });
+    const first = make();
+    const fired: string[] = [];
+    first.on('occurrence:fired', ({ jobId }) => void fired.push(jobId));
+    await first.start();
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push((await first.createJob({ name: `due ${i}`, pipeline, schedule: { type: 'cron', cron: '* * * * *' } })).id);
+    const advancing = clock.advance(30_000); // to 00:01:00: all 50 fall due
+    while (fired.length < 5) await turn();
+    await first.stop({ mode: 'cancel' });
+    await advancing;
+    const byFirst = fired.length;
+    expect(byFirst).toBeGreaterThanOrEqual(5);
+    expect(byFirst).toBeLessThan(50);
+    // The next process (here: a new scheduler on the same store) fires the rest, each once.
+    const second = make();
+    second.on('occurrence:fired', ({ jobId }) => void fired.push(jobId));
+    await second.start();
+    cleanups.push(() => second.stop({ mode: 'cancel' }));
+    for (let i = 0; i < 1_000 && fired.length < 50; i++) await turn();
+    expect([...fired].sort()).toEqual([...ids].sort());
+    for (const id of ids) expect((await storage.getJob(id))!.batchCount).toBe(1);
+  });
 });
