@@ -22,6 +22,7 @@ import { type FollowLogOptions, followStepLog, getJobBatch, listJobBatches, read
 import { type JobSchedulerOptions, type ResolvedSchedulerOptions, resolveOptions } from './options.js';
 import { handleRun, wireExecutorEvents } from './run-handler.js';
 import { ScheduleCache, isCron } from './schedule-adapter.js';
+import { snapshotInUse } from './snapshot-refs.js';
 import { TimerLoop } from './timer-loop.js';
 import type { Job, JobQuery, JobSpec, JobUpdate, PageOptions, PreviewJobOptions, Run, RunQuery, SchedulerEvents } from './types.js';
 import { toJob, toRun } from './views.js';
@@ -340,8 +341,7 @@ export class JobScheduler {
     this.#ctx.grids.forget(jobId);
     this.#ctx.schedules.forget(jobId);
     await purgeRuns(this.#ctx, runIds, options.keepLogs === true);
-    const others = await this.#o.storage.listJobs({ limit: Number.MAX_SAFE_INTEGER });
-    if (job.snapshotId !== null && !others.items.some((j) => j.snapshotId === job.snapshotId)) {
+    if (job.snapshotId !== null && !(await snapshotInUse(this.#o.storage, job.snapshotId))) {
       // Already gone is fine: a delete interrupted by a crash may have removed it.
       if (await this.#o.snapshots.get(job.snapshotId)) await this.#o.snapshots.delete(job.snapshotId);
     }

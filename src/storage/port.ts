@@ -259,6 +259,8 @@ export interface JobFilter extends PageRequest {
   projectId?: string;
   /** Only the job with this idempotency key (`JobRecord.key`). */
   key?: string;
+  /** Only the jobs that run this snapshot (`JobRecord.snapshotId`). Since 0.2. */
+  snapshotId?: string;
   /** Only jobs in one of these statuses. */
   status?: readonly JobStatus[];
 }

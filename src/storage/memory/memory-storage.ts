@@ -111,7 +111,7 @@ export class MemoryStorage implements Storage {
   async listJobs(filter: JobFilter = {}): Promise<Page<JobRecord>> {
     this.#check();
     const jobs = [...this.#s.jobs.values()]
-      .filter((j) => (filter.projectId === undefined || j.projectId === filter.projectId) && (filter.key === undefined || j.key === filter.key) && (!filter.status || filter.status.includes(j.status)))
+      .filter((j) => (filter.projectId === undefined || j.projectId === filter.projectId) && (filter.key === undefined || j.key === filter.key) && (filter.snapshotId === undefined || j.snapshotId === filter.snapshotId) && (!filter.status || filter.status.includes(j.status)))
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     const page = pageOf(jobs, filter, jobCursor, jobAfterCursor);
     return { items: [...page.items], nextCursor: page.nextCursor };

@@ -237,8 +237,9 @@ export class PostgresStorage implements Storage {
       const [at, id] = filter.cursor ? parseJobCursor(filter.cursor) : [null, null];
       const { rows } = await this.#pool.query<JobRow>(
         `${selectJobs(this.#t)} WHERE ($1::text IS NULL OR j.project_id = $1) AND ($2::text[] IS NULL OR j.status = ANY($2::text[]))
-         AND ($3::bigint IS NULL OR (j.created_at, j.id) < ($3, $4::text)) AND ($6::text IS NULL OR j.job_key = $6) ORDER BY j.created_at DESC, j.id DESC LIMIT $5`,
-        [filter.projectId ?? null, filter.status ?? null, at, id, limit + 1, filter.key ?? null],
+         AND ($3::bigint IS NULL OR (j.created_at, j.id) < ($3, $4::text)) AND ($6::text IS NULL OR j.job_key = $6)
+         AND ($7::text IS NULL OR j.snapshot_id = $7) ORDER BY j.created_at DESC, j.id DESC LIMIT $5`,
+        [filter.projectId ?? null, filter.status ?? null, at, id, limit + 1, filter.key ?? null, filter.snapshotId ?? null],
       );
       const items = rows.slice(0, limit).map(toJob);
       return { items, nextCursor: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };

@@ -162,10 +162,10 @@ export class SqliteStorage implements Storage {
       const [at, id] = filter.cursor ? parseJobCursor(filter.cursor) : [null, null];
       const rows = db
         .stmt(
-          `${SELECT_JOB} WHERE (? IS NULL OR j.project_id = ?) AND (? IS NULL OR j.job_key = ?) AND (? IS NULL OR j.status IN (SELECT value FROM json_each(?)))
+          `${SELECT_JOB} WHERE (? IS NULL OR j.project_id = ?) AND (? IS NULL OR j.job_key = ?) AND (? IS NULL OR j.snapshot_id = ?) AND (? IS NULL OR j.status IN (SELECT value FROM json_each(?)))
            AND (? IS NULL OR j.created_at < ? OR (j.created_at = ? AND j.id < ?)) ORDER BY j.created_at DESC, j.id DESC LIMIT ?`,
         )
-        .all(filter.projectId ?? null, filter.projectId ?? null, filter.key ?? null, filter.key ?? null, ...twice(filter.status ? JSON.stringify(filter.status) : null), at, at, at, id, limit + 1) as JobRow[];
+        .all(filter.projectId ?? null, filter.projectId ?? null, filter.key ?? null, filter.key ?? null, ...twice(filter.snapshotId ?? null), ...twice(filter.status ? JSON.stringify(filter.status) : null), at, at, at, id, limit + 1) as JobRow[];
       const items = rows.slice(0, limit).map(toJob);
       return { items, nextCursor: rows.length > limit && items.length > 0 ? jobCursor(items[items.length - 1]!) : null };
     });

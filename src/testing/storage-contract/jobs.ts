@@ -75,6 +75,16 @@ export function jobsContract(ctx: () => ContractContext): void {
       expect((await storage.listJobs({ projectId: 'nobody' })).items).toEqual([]);
     });
 
+    it('lists the jobs that run one snapshot', async () => {
+      const { storage } = ctx();
+      const shared = [makeJob({ createdAt: T0, snapshotId: 'snap-shared' }), makeJob({ createdAt: T0 + 1, snapshotId: 'snap-shared' })];
+      const alone = makeJob({ createdAt: T0 + 2, snapshotId: 'snap-alone' });
+      for (const j of [...shared, alone, makeJob({ createdAt: T0 + 3, snapshotId: null })]) await storage.insertJob(j);
+      expect((await storage.listJobs({ snapshotId: 'snap-shared' })).items.map((j) => j.id), 'rule: listJobs({ snapshotId }) lists exactly the jobs of that snapshot').toEqual([shared[1]!.id, shared[0]!.id]);
+      expect((await storage.listJobs({ snapshotId: 'snap-alone', limit: 1 })).items.map((j) => j.id)).toEqual([alone.id]);
+      expect((await storage.listJobs({ snapshotId: 'snap-none' })).items, 'rule: listJobs({ snapshotId }) of an unused snapshot is empty').toEqual([]);
+    });
+
     it('continues a job listing after the cursor job was deleted', async () => {
       const { storage } = ctx();
       const jobs = Array.from({ length: 5 }, (_, i) => makeJob({ createdAt: T0 + i, projectId: 'p-del' }));
