@@ -500,7 +500,7 @@ export class JobScheduler {
     if (stored && typeof retain === 'number') {
       await purgeRuns(this.#ctx, await this.#o.storage.deleteRuns(job.id, { keepLatest: retain }), keepsLogs(job));
     }
-    await startBuffered(this.#ctx, job.id);
+    await startBuffered(this.#ctx, job.id, job);
     await finishJobIfDone(this.#ctx, job.id, job);
   }
 

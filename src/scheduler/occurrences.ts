@@ -93,8 +93,15 @@ async function fire(ctx: SchedulerContext, job: JobRecord, d: Decision): Promise
   return undefined;
 }
 
-/** Starts the buffered occurrence of a `queue` job once its previous batch finished. */
-export async function startBuffered(ctx: SchedulerContext, jobId: string): Promise<void> {
+/**
+ * Starts the buffered occurrence of a `queue` job once its previous batch finished.
+ * `seen`, the job read after a run's end committed, spares the locked read when the job
+ * holds no buffered occurrence and its policy is not `queue`: an occurrence buffered later
+ * needs the policy at its buffering, and a run that was still going then ends after it,
+ * reads the policy, and starts it.
+ */
+export async function startBuffered(ctx: SchedulerContext, jobId: string, seen?: JobRecord): Promise<void> {
+  if (seen && seen.bufferedOccurrence === null && overlapPolicyOf(seen) !== 'queue') return;
   await ctx.lock(jobId, async () => {
     const job = await ctx.o.storage.getJob(jobId);
     if (!job || job.status !== JobStatus.STARTED) return;
