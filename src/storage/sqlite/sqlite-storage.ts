@@ -150,7 +150,7 @@ export class SqliteStorage implements Storage {
       if (!head) return undefined;
       const hit = this.#parts.job(head);
       if (hit) return hit;
-      // Not held at this version: the whole row (read again: another process may have changed it since).
+      // Not held at this revision: the whole row (read again: another process may have changed it since).
       const row = db.stmt(`${SELECT_JOB} WHERE j.id = ?`).get(id) as JobRow | undefined;
       return row && this.#parts.rememberJob(row);
     });
