@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { LedgerRetention } from '../port.js';
 import type { JobRecord, OccurrenceRecord } from '../records.js';
 import type { JobRow } from '../sql/rows.js';
-import { COUNTER_COLUMN, JOB_COLUMNS, jobValues, toJob } from '../sql/rows.js';
+import { COUNTER_COLUMN, JOB_COLUMNS, jobColumnValues, toJob } from '../sql/rows.js';
 import { lockJob, selectJobs } from './counters.js';
 import { JOB_HEAD_COLUMNS, type JobHeadRow, type ParsedParts } from '../sql/parsed-parts.js';
 import type { Tables } from './pg.js';
@@ -28,12 +28,12 @@ export async function lockedJob(c: PoolClient, t: Tables, id: string): Promise<J
   return row && toJob(row);
 }
 
+/** The columns `writeJob` sets: all but the id and the counters. */
+const WRITTEN = JOB_COLUMNS.filter((col) => col !== 'id' && !(Object.values(COUNTER_COLUMN) as string[]).includes(col));
+
 /** Writes a job's fields except its counters: those only move with the runs (deltas, folds). */
 export async function writeJob(c: PoolClient, t: Tables, job: JobRecord): Promise<void> {
-  const counters = new Set<string>(Object.values(COUNTER_COLUMN));
-  const values = jobValues(job);
-  const set = JOB_COLUMNS.map((col, i) => [col, i] as const).filter(([col, i]) => i > 0 && !counters.has(col));
-  await c.query(`UPDATE ${t.jobs} SET ${set.map(([col], k) => `${col} = $${k + 2}`).join(', ')} WHERE id = $1`, [job.id, ...set.map(([, i]) => values[i])]);
+  await c.query(`UPDATE ${t.jobs} SET ${WRITTEN.map((col, k) => `${col} = $${k + 2}`).join(', ')} WHERE id = $1`, [job.id, ...jobColumnValues(job, WRITTEN)]);
 }
 
 /** Appends a ledger record at the job's next `ord`. */

@@ -8,12 +8,12 @@
  */
 import type { BatchRecord, JobRecord } from '../records.js';
 import { deepFreeze } from '../shared/freeze.js';
-import { JOB_COLUMNS, batchHeadOf, batchPartsOf, jobHeadOf, jobPartsOf, type BatchParts, type BatchRow, type JobParts, type JobRow } from './rows.js';
+import { JOB_COLUMNS, batchHeadOf, batchPartsOf, jobHeadOf, jobPartsOf, type BatchParts, type BatchRow, type JobColumn, type JobParts, type JobRow } from './rows.js';
 
 /** The job columns that hold JSON parts (fetched only on a cache miss). */
 export const JOB_PART_COLUMNS: ReadonlySet<string> = new Set(['pipeline', 'environments', 'grid', 'selection', 'schedule', 'env_vars', 'options']);
 /** The job columns read on every `getJob`: everything but the JSON parts. */
-export const JOB_HEAD_COLUMNS: readonly string[] = JOB_COLUMNS.filter((c) => !JOB_PART_COLUMNS.has(c));
+export const JOB_HEAD_COLUMNS: readonly JobColumn[] = JOB_COLUMNS.filter((c) => !JOB_PART_COLUMNS.has(c));
 /** The batch columns read on every `getBatch`: everything but its JSON parts. */
 export const BATCH_HEAD_COLUMNS: readonly string[] = ['job_id', 'batch_index', 'trigger', 'trigger_kind', 'occurrence_at', 'run_count', 'written_runs', 'first_run_index', 'created_at'];
 

@@ -119,14 +119,49 @@ export const COUNTER_COLUMN: Record<RunState, string> = {
   ABORTED: 'n_aborted',
 };
 
+/** A job column's name. */
+export type JobColumn = (typeof JOB_COLUMNS)[number];
+
+/** Each job column's value in a record (JSON parts as their text). */
+const JOB_VALUE: Record<JobColumn, (job: JobRecord) => string | number | null> = {
+  id: (j) => j.id,
+  project_id: (j) => j.projectId,
+  name: (j) => j.name,
+  status: (j) => j.status,
+  snapshot_id: (j) => j.snapshotId ?? '',
+  pipeline: (j) => json(j.pipeline),
+  environments: (j) => json(j.environments),
+  grid: (j) => json(j.grid),
+  selection: (j) => json(j.selection),
+  schedule: (j) => json(j.schedule),
+  env_vars: (j) => json(j.envVars),
+  options: (j) => json(j.options),
+  n_pending: (j) => j.counters.PENDING,
+  n_started: (j) => j.counters.STARTED,
+  n_success: (j) => j.counters.SUCCESS,
+  n_failure: (j) => j.counters.FAILURE,
+  n_aborted: (j) => j.counters.ABORTED,
+  batch_count: (j) => j.batchCount,
+  run_count: (j) => j.runCount,
+  schedule_cursor: (j) => j.scheduleCursor,
+  max_concurrent_runs: (j) => j.maxConcurrentRuns,
+  created_at: (j) => j.createdAt,
+  updated_at: (j) => j.updatedAt,
+  finished_at: (j) => j.finishedAt,
+  version: (j) => j.version,
+  buffered_occurrence: (j) => j.bufferedOccurrence,
+  job_key: (j) => j.key,
+  spec_fingerprint: (j) => j.specFingerprint,
+};
+
+/** The values of `columns` in a job record, in that order; only the JSON parts asked for are serialised. */
+export function jobColumnValues(job: JobRecord, columns: readonly JobColumn[]): Array<string | number | null> {
+  return columns.map((c) => JOB_VALUE[c](job));
+}
+
+/** Every column's value, in `JOB_COLUMNS` order. */
 export function jobValues(job: JobRecord): Array<string | number | null> {
-  return [
-    job.id, job.projectId, job.name, job.status, job.snapshotId ?? '', json(job.pipeline), json(job.environments), json(job.grid), json(job.selection),
-    json(job.schedule), json(job.envVars), json(job.options),
-    job.counters.PENDING, job.counters.STARTED, job.counters.SUCCESS, job.counters.FAILURE, job.counters.ABORTED,
-    job.batchCount, job.runCount, job.scheduleCursor, job.maxConcurrentRuns, job.createdAt, job.updatedAt, job.finishedAt, job.version, job.bufferedOccurrence,
-    job.key, job.specFingerprint,
-  ];
+  return jobColumnValues(job, JOB_COLUMNS);
 }
 
 /** JSON text of a value; `undefined` (an absent optional field) is stored as `null`. */

@@ -28,9 +28,14 @@ export function insertBatchRows(db: Db, batch: BatchRecord): void {
   );
 }
 
+/** A batch's row of small fields (no JSON read), or `undefined`. */
+export function selectBatchHead(db: Db, jobId: string, batchIndex: number): BatchHeadRow | undefined {
+  return db.stmt(`SELECT ${BATCH_HEAD_COLUMNS.join(', ')} FROM pj_batches WHERE job_id = ? AND batch_index = ?`).get(jobId, batchIndex) as BatchHeadRow | undefined;
+}
+
 /** A batch's small fields (no JSON read or parsed), or `undefined`. */
 export function readBatchHead(db: Db, jobId: string, batchIndex: number): Omit<BatchRecord, 'envVars' | 'grid' | 'selection'> | undefined {
-  const row = db.stmt(`SELECT ${BATCH_HEAD_COLUMNS.join(', ')} FROM pj_batches WHERE job_id = ? AND batch_index = ?`).get(jobId, batchIndex) as BatchHeadRow | undefined;
+  const row = selectBatchHead(db, jobId, batchIndex);
   return row && batchHeadOf(row);
 }
 

@@ -9,7 +9,7 @@
  */
 import type { JobRecord } from '../records.js';
 import { JOB_HEAD_COLUMNS } from '../sql/parsed-parts.js';
-import { JOB_COLUMNS, json, jobValues, toJob, type JobRow } from '../sql/rows.js';
+import { json, jobColumnValues, toJob, type JobRow } from '../sql/rows.js';
 import type { Db } from './db.js';
 
 /** Each JSON part of a job record with its column in `pj_job_parts`. */
@@ -22,6 +22,9 @@ const PARTS = [
   ['envVars', 'env_vars'],
   ['options', 'options'],
 ] as const satisfies ReadonlyArray<readonly [keyof JobRecord, string]>;
+
+/** The small columns an update writes: all but the id. */
+const HEAD_UPDATED = JOB_HEAD_COLUMNS.filter((c) => c !== 'id');
 
 /** A whole job row: the small columns, the parts and their revision. Add `WHERE` / `ORDER BY` on `j.` columns. */
 export const SELECT_JOB = `SELECT j.*, p.revision AS parts_revision, ${PARTS.map(([, c]) => `p.${c}`).join(', ')} FROM pj_jobs j JOIN pj_job_parts p ON p.job_id = j.id`;
@@ -40,9 +43,7 @@ export function readJob(db: Db, id: string): JobRecord | undefined {
 
 /** Inserts a new job (both rows). Throws the driver's constraint error on a duplicate id or key. */
 export function insertJobRows(db: Db, job: JobRecord): void {
-  const values = jobValues(job);
-  const head = JOB_HEAD_COLUMNS.map((c) => values[JOB_COLUMNS.indexOf(c as (typeof JOB_COLUMNS)[number])]);
-  db.stmt(`INSERT INTO pj_jobs (${JOB_HEAD_COLUMNS.join(', ')}) VALUES (${JOB_HEAD_COLUMNS.map(() => '?').join(', ')})`).run(...head);
+  db.stmt(`INSERT INTO pj_jobs (${JOB_HEAD_COLUMNS.join(', ')}) VALUES (${JOB_HEAD_COLUMNS.map(() => '?').join(', ')})`).run(...jobColumnValues(job, JOB_HEAD_COLUMNS));
   db.stmt(`INSERT INTO pj_job_parts (job_id, revision, ${PARTS.map(([, c]) => c).join(', ')}) VALUES (?, ?, ${PARTS.map(() => '?').join(', ')})`).run(
     job.id,
     job.version,
@@ -56,12 +57,7 @@ export function insertJobRows(db: Db, job: JobRecord): void {
  * parts it does not touch), so a batch or a cursor move never rewrites the grid.
  */
 export function writeJob(db: Db, next: JobRecord, prev: JobRecord): void {
-  const values = jobValues(next);
-  const cols = JOB_HEAD_COLUMNS.filter((c) => c !== 'id');
-  db.stmt(`UPDATE pj_jobs SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
-    ...cols.map((c) => values[JOB_COLUMNS.indexOf(c as (typeof JOB_COLUMNS)[number])]),
-    next.id,
-  );
+  db.stmt(`UPDATE pj_jobs SET ${HEAD_UPDATED.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...jobColumnValues(next, HEAD_UPDATED), next.id);
   const changed = PARTS.filter(([f]) => next[f] !== prev[f]);
   if (changed.length === 0) return;
   db.stmt(`UPDATE pj_job_parts SET revision = ?, ${changed.map(([, c]) => `${c} = ?`).join(', ')} WHERE job_id = ?`).run(

@@ -14,11 +14,11 @@ import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/ch
 import { applyJobPatch, batchGrid, batchPatch, claimable, skipChange, updateAllowed } from '../shared/rules.js';
 import type { BatchRow, JobRow, LedgerRow } from '../sql/rows.js';
 import { toBatch, toJob, toOccurrence } from '../sql/rows.js';
-import { BATCH_HEAD_COLUMNS, ParsedParts, type BatchHeadRow, type JobHeadRow } from '../sql/parsed-parts.js';
+import { ParsedParts, type JobHeadRow } from '../sql/parsed-parts.js';
 import { Db, sqliteError } from './db.js';
 import { SqliteRuns } from './runs.js';
 import { SELECT_JOB, SELECT_JOB_HEAD, insertJobRows, readJob, writeJob } from './job-rows.js';
-import { SELECT_BATCH, deleteJobBatches, insertBatchRows } from './batch-rows.js';
+import { SELECT_BATCH, deleteJobBatches, insertBatchRows, selectBatchHead } from './batch-rows.js';
 import { integrityProblems, migrate } from './schema.js';
 
 /** Options of {@link SqliteStorage}. */
@@ -232,7 +232,7 @@ export class SqliteStorage implements Storage {
 
   async getBatch(jobId: string, batchIndex: number): Promise<BatchRecord | undefined> {
     return this.#run((db) => {
-      const head = db.stmt(`SELECT ${BATCH_HEAD_COLUMNS.join(', ')} FROM pj_batches WHERE job_id = ? AND batch_index = ?`).get(jobId, batchIndex) as BatchHeadRow | undefined;
+      const head = selectBatchHead(db, jobId, batchIndex);
       if (!head) return undefined;
       const hit = this.#parts.batch(head);
       if (hit) return hit;
