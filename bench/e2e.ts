@@ -10,7 +10,9 @@
  * figure covers: it writes its runs, then runs them) and, as in bench/storage.ts, the
  * processing alone.
  * Imports the built package as users do (`npx tsup` first). Run `npm run bench -- e2e`.
- * Env: BENCH_E2E_RUNS (default 10000), BENCH_ONLY=sqlite,postgres. Prints markdown, never asserts.
+ * Env: BENCH_E2E_RUNS (default 10000), BENCH_ONLY=sqlite,postgres; BENCH_E2E_SEPARATE=1 adds the
+ * same scheduler on a store that hides `finishAndClaim` (ends and claims in separate
+ * writes, as before it), for a before/after in one run. Prints markdown, never asserts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,6 +75,19 @@ async function schedulerTrial(storage: Storage, runs: number, rerun: boolean): P
   }
 }
 
+const SEPARATE = process.env.BENCH_E2E_SEPARATE === '1';
+
+/** The store without `finishAndClaim`: the scheduler then writes ends and claims apart. */
+function separateWrites(storage: Storage): Storage {
+  return new Proxy(storage, {
+    get(target, key) {
+      if (key === 'finishAndClaim') return undefined;
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 // ---------------------------------------------------------------- peers
 
 const peer = { concurrency: CONCURRENCY, chunk: CHUNK };
@@ -133,31 +148,31 @@ async function sqlitePart(): Promise<string> {
     await storage.init();
     return storage;
   };
-  const ours: Contender = {
-    name: 'JobScheduler on SqliteStorage',
+  const on = (separate: boolean): Contender => ({
+    name: `JobScheduler on SqliteStorage${separate ? ' (ends and claims apart)' : ''}`,
     trial: async () => {
       const storage = await fresh();
       try {
-        return await schedulerTrial(storage, RUNS, false);
+        return await schedulerTrial(separate ? separateWrites(storage) : storage, RUNS, false);
       } finally {
         await storage.close();
       }
     },
-  };
-  return compare('JobScheduler on SQLite vs BullMQ 6.7 Worker (Redis)', [ours], { name: 'BullMQ Worker', trial: () => bullmqTrial(RUNS) }, [{ of: 0, ratio: 1, label: "issue 10: at least BullMQ's" }]);
+  });
+  return compare('JobScheduler on SQLite vs BullMQ 6.7 Worker (Redis)', SEPARATE ? [on(false), on(true)] : [on(false)], { name: 'BullMQ Worker', trial: () => bullmqTrial(RUNS) }, [{ of: 0, ratio: 1, label: "issue 10: at least BullMQ's" }]);
 }
 
 async function postgresPart(): Promise<string> {
   const schemas: string[] = [];
-  const on = (rerun: boolean): Contender => ({
-    name: `JobScheduler on PostgresStorage${rerun ? ", onInterrupted 'rerun'" : ' (at-most-once, default)'}`,
+  const on = (rerun: boolean, separate = false): Contender => ({
+    name: `JobScheduler on PostgresStorage${rerun ? ", onInterrupted 'rerun'" : ' (at-most-once, default)'}${separate ? ' (ends and claims apart)' : ''}`,
     trial: async () => {
       const schema = `pj_e2e_${randomBytes(4).toString('hex')}`;
       schemas.push(schema);
       const storage = new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 10 });
       await storage.init();
       try {
-        return await schedulerTrial(storage, RUNS, rerun);
+        return await schedulerTrial(separate ? separateWrites(storage) : storage, RUNS, rerun);
       } finally {
         await storage.close();
       }
@@ -165,7 +180,7 @@ async function postgresPart(): Promise<string> {
   });
   const gw = 'graphile-worker 0.17.3 (localQueue.size 500, batched completion)';
   try {
-    return await compare(`JobScheduler on PostgreSQL vs ${gw}`, [on(false), on(true)], { name: 'graphile-worker', trial: () => graphileTrial(RUNS) }, [
+    return await compare(`JobScheduler on PostgreSQL vs ${gw}`, [on(false), on(true), ...(SEPARATE ? [on(false, true)] : [])], { name: 'graphile-worker', trial: () => graphileTrial(RUNS) }, [
       { of: 0, ratio: 0.3, label: 'issue 12, at-most-once' },
       { of: 1, ratio: 1, label: "issue 12, at-least-once like graphile-worker's" },
     ]);

@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JobStatus, RunState } from '../status.js';
-import type { Storage } from '../storage/port.js';
+import type { FinishRun, Storage } from '../storage/port.js';
 import type { ErrorInfo, RunReason, RunRecord } from '../storage/records.js';
 
 const CLAIMABLE = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
@@ -41,6 +41,16 @@ export interface DispatcherOptions {
   retryMs?: number;
   /** @default 5_000 */
   retryMaxMs?: number;
+}
+
+/** A run's end waiting to go to the store with the next claim (`Storage.finishAndClaim`). */
+interface QueuedEnd {
+  runId: string;
+  end: FinishRun;
+  /** The store's answer; `undefined` when the end was not sent (its writer writes it alone). */
+  settle: (stored: boolean | undefined) => void;
+  /** The combined write failed: nothing of it was written, or its answer was lost. */
+  fail: (error: unknown) => void;
 }
 
 interface Active {
@@ -91,6 +101,8 @@ export class Dispatcher {
   #claimUncertain = false;
   /** Set by `abortAll` during a stop: retries of ends make a last attempt and give up. */
   #givingUp = false;
+  /** Ends of runs to write with the next claim, when the store can do both in one transaction. */
+  #ends: QueuedEnd[] = [];
 
   constructor(options: DispatcherOptions) {
     this.#o = { retryMs: 250, retryMaxMs: 5_000, ...options };
@@ -111,6 +123,7 @@ export class Dispatcher {
     if (this.#pollTimer) this.#o.clock.clearTimeout(this.#pollTimer);
     this.#heartbeatTimer = undefined;
     this.#pollTimer = undefined;
+    if (!this.#claiming) this.#returnEnds();
   }
 
   /** Runs going in this process. */
@@ -161,35 +174,82 @@ export class Dispatcher {
     }
     this.#claiming = this.#claimLoop().finally(() => {
       this.#claiming = undefined;
+      // An end queued after the loop's last look (its `wake` found it still claiming).
+      if (this.#ends.length > 0) {
+        if (this.#running) this.wake();
+        else this.#returnEnds();
+      }
       this.#notifyIdle();
     });
   }
 
+  /**
+   * Claims runs for the free slots until a claim comes back short. Runs' ends queued for
+   * it go in the same call (`finishAndClaim`: one transaction for a turn of the slots),
+   * and their slots count as free: the runs claimed for them wait in p-queue for the
+   * ended runs' bookkeeping, a moment.
+   */
   async #claimLoop(): Promise<void> {
-    if (this.#claimUncertain && !(await this.#releaseUnknownClaims())) return;
-    do {
-      this.#again = false;
-      while (this.#running) {
-        const free = this.#o.concurrency - this.#active.size;
-        if (free <= 0) break;
-        let runs: RunRecord[];
-        try {
-          runs = await this.#o.storage.claimRuns({
+    try {
+      if (this.#claimUncertain && !(await this.#releaseUnknownClaims())) {
+        // No claim until a poll tries again: ends do not wait for it.
+        this.#returnEnds();
+        return;
+      }
+      do {
+        this.#again = false;
+        while (this.#running) {
+          const ends = this.#ends.splice(0);
+          const limit = Math.max(0, Math.min(this.#o.concurrency - this.#active.size + ends.length, this.#o.claimBatch));
+          if (limit === 0 && ends.length === 0) break;
+          const claim = {
             owner: this.#o.owner,
-            limit: Math.min(free, this.#o.claimBatch),
+            limit,
             leaseMs: this.#o.leaseMs,
             // A PENDING one-off job's manually triggered runs run too; a draft's never exist.
             jobStatuses: CLAIMABLE,
-          });
-        } catch (err) {
-          if (isUnavailable(err)) this.#claimUncertain = true;
-          this.#o.onError(err, 'claiming runs');
-          return;
+          };
+          let runs: RunRecord[];
+          try {
+            if (ends.length === 0) runs = await this.#o.storage.claimRuns(claim);
+            else {
+              const done = await this.#o.storage.finishAndClaim!(ends.map(({ runId, end }) => ({ runId, end })), claim);
+              ends.forEach((e, i) => e.settle(done.finished[i] === true));
+              runs = done.claimed;
+            }
+          } catch (err) {
+            for (const e of ends) e.fail(err);
+            if (isUnavailable(err)) this.#claimUncertain = true;
+            this.#o.onError(err, ends.length === 0 ? 'claiming runs' : 'ending runs and claiming');
+            return;
+          }
+          for (const run of runs) this.#launch(run);
+          if (runs.length < limit && this.#ends.length === 0) break;
         }
-        for (const run of runs) this.#launch(run);
-        if (runs.length < Math.min(free, this.#o.claimBatch)) break;
-      }
-    } while (this.#again && this.#running);
+      } while (this.#again && this.#running);
+    } finally {
+      if (!this.#running) this.#returnEnds();
+    }
+  }
+
+  /** Ends queued but not sent (claiming stopped) are written by their runs, alone. */
+  #returnEnds(): void {
+    for (const e of this.#ends.splice(0)) e.settle(undefined);
+  }
+
+  /**
+   * Queues a run's end for the next claim round, when the store writes ends and a claim
+   * together and claiming goes on. Resolves the store's answer, or `undefined` when the
+   * end was not written that way (the caller writes it with `finishRun`); rejects when
+   * the combined write failed.
+   */
+  #endWithClaim(runId: string, end: FinishRun): Promise<boolean | undefined> {
+    if (!this.#o.storage.finishAndClaim || !this.#running) return Promise.resolve(undefined);
+    return new Promise((settle, fail) => {
+      this.#ends.push({ runId, end, settle, fail });
+      // After the current microtasks: ends of runs that finished together share the call.
+      if (this.#ends.length === 1) queueMicrotask(() => this.wake());
+    });
   }
 
   /**
@@ -274,9 +334,18 @@ export class Dispatcher {
   async #finish(entry: Active, outcome: RunOutcome): Promise<boolean> {
     const { storage, owner } = this.#o;
     const end = { ...outcome, owner, now: this.#o.clock.now() };
+    // First with the next claim (one transaction for both); when that failed (reported by
+    // the claim loop), alone, knowing the failed write may have committed.
+    let uncertain = false;
+    try {
+      const stored = await this.#endWithClaim(entry.run.id, end);
+      if (stored !== undefined) return stored;
+    } catch {
+      uncertain = true;
+    }
     let tries = 0;
     const stored = await this.retrying(`finishing run ${entry.run.id}`, () => (tries++, storage.finishRun(entry.run.id, end)), () => entry.lost);
-    if (stored || tries === 1) return stored;
+    if (stored || (tries === 1 && !uncertain)) return stored;
     const now = await this.retrying(`reading run ${entry.run.id}`, () => storage.getRun(entry.run.id), () => entry.lost);
     return now !== undefined && now.status === end.status && now.finishedAt === end.now;
   }

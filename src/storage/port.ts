@@ -142,6 +142,17 @@ export interface Storage {
    */
   finishRun(runId: string, end: FinishRun): Promise<boolean>;
   /**
+   * Optional: ends runs and claims others in one transaction (one round trip and one
+   * commit where the store has them), so a busy process pays one commit per turn of its
+   * slots instead of two. Each end is written as `finishRun` writes it, in order, then the
+   * claim is made as `claimRuns` makes it, seeing those ends (a run of a job at its
+   * `maxConcurrentRuns` that just ended leaves room for the claim). Resolves, for each
+   * end in order, whether it was written, and the runs claimed. Atomic: after an error
+   * nothing of it was written; bad input (the claim's, or two ends of one run) changes
+   * nothing. Without it, the scheduler calls `finishRun` for each end, then `claimRuns`.
+   */
+  finishAndClaim?(ends: readonly RunEnd[], claim: ClaimInput): Promise<FinishAndClaimResult>;
+  /**
    * Optional: gives back runs `owner` claimed but never started: every STARTED run held
    * by `owner` whose id is not in `keep` becomes PENDING again (lease cleared, `startedAt`
    * null, the claim's `attempts` + 1 undone, counted), to be claimed again. A process calls
@@ -349,6 +360,22 @@ export interface FinishRun {
   error?: ErrorInfo;
   /** Epoch milliseconds: the run's `finishedAt`. */
   now: number;
+}
+
+/** One end given to `finishAndClaim`: the run, and its end as `finishRun` takes it. */
+export interface RunEnd {
+  /** The run to end. */
+  runId: string;
+  /** Its end. */
+  end: FinishRun;
+}
+
+/** What `finishAndClaim` resolves. */
+export interface FinishAndClaimResult {
+  /** For each end, in the order given: whether it was written (`finishRun`'s answer). */
+  finished: boolean[];
+  /** The runs claimed after the ends (`claimRuns`' answer). */
+  claimed: RunRecord[];
 }
 
 /** What `cancelRuns` cancels: every unfinished run of a job, or the runs named. */

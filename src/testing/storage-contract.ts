@@ -7,6 +7,7 @@ import { claimsContract } from './storage-contract/claims.js';
 import type { ContractContext, StorageContractFactory } from './storage-contract/fixtures.js';
 import { jobsContract } from './storage-contract/jobs.js';
 import { recoveryContract } from './storage-contract/recovery.js';
+import { finishClaimContract } from './storage-contract/finish-claim.js';
 import { releaseContract } from './storage-contract/release.js';
 import { runsContract } from './storage-contract/runs.js';
 import { soundnessContract } from './storage-contract/soundness.js';
@@ -65,6 +66,7 @@ export function describeStorageContract(name: string, factory: StorageContractFa
     releaseContract(ctx);
     batchesContract(ctx);
     claimsContract(ctx);
+    finishClaimContract(ctx);
     recoveryContract(ctx);
     runsContract(ctx);
     soundnessContract(ctx);

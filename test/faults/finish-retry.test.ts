@@ -86,6 +86,8 @@ describe('a store that goes away while runs end', () => {
     const executions = new Map<string, number>();
     const s = await stack({ a: ({ runId }) => void executions.set(runId, (executions.get(runId) ?? 0) + 1) });
     const job = await s.scheduler.createJob({ name: 'j', projectDir: s.projectDir, pipeline: 'main.orchest', draft: true });
+    // Both ways of writing an end: with the next claim, and alone.
+    s.outage.down.add('finishAndClaim');
     s.outage.down.add('finishRun');
     await s.scheduler.confirmJob(job.id);
     await until(() => (s.outage.failed.get('finishRun') ?? 0) >= 2, 'both ends to be tried');
@@ -96,6 +98,22 @@ describe('a store that goes away while runs end', () => {
     // Not written: the runs end as runs of a dead process do, when their lease expires.
     expect((await s.store.listRuns(job.id)).items.map((r) => r.status)).toEqual(['STARTED', 'STARTED']);
     expect([...executions.values()]).toEqual([1, 1]);
+  });
+
+  it('ends written with a claim whose answer was lost are found written: each run ends once, with its own end', async () => {
+    const executions = new Map<string, number>();
+    const s = await stack({ a: ({ runId }) => void executions.set(runId, (executions.get(runId) ?? 0) + 1) });
+    const job = await s.scheduler.createJob({ name: 'j', projectDir: s.projectDir, pipeline: 'main.orchest', draft: true });
+    s.outage.lostReply.add('finishAndClaim');
+    await s.scheduler.confirmJob(job.id);
+    await s.advanceUntil(async () => (await s.store.getJob(job.id))!.status === 'SUCCESS', 'the job to end');
+    expect(s.outage.failed.get('finishAndClaim')).toBe(1);
+    expect(s.errors).toContain('ending runs and claiming');
+    const runs = (await s.store.listRuns(job.id)).items;
+    expect(runs.map((r) => [r.status, r.reason ?? null, r.attempts])).toEqual([['SUCCESS', null, 1], ['SUCCESS', null, 1]]);
+    expect([...executions.values()]).toEqual([1, 1]);
+    expect(s.finished.sort()).toEqual(runs.map((r) => `${r.id} SUCCESS `).sort());
+    await s.scheduler.stop();
   });
 
   it('runs claimed by a claim whose answer was lost are given back and run once, not left to end `interrupted`', async () => {

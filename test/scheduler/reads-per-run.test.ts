@@ -53,4 +53,37 @@ describe('store reads per run', () => {
     // five a run).
     expect(jobReads).toBeLessThanOrEqual(2.5 * RUNS + 10);
   });
+
+  it("a run's end goes with the next claim (finishAndClaim): no write of its own, and ends that come together share one call", async () => {
+    const RUNS = 40;
+    const storage = new MemoryStorage();
+    const calls = { finishRun: 0, claimRuns: 0, finishAndClaim: 0, ends: 0 };
+    const finishRun = storage.finishRun.bind(storage);
+    const claimRuns = storage.claimRuns.bind(storage);
+    const finishAndClaim = storage.finishAndClaim.bind(storage);
+    storage.finishRun = (...a) => (calls.finishRun++, finishRun(...a));
+    storage.claimRuns = (...a) => (calls.claimRuns++, claimRuns(...a));
+    storage.finishAndClaim = (ends, claim) => (calls.finishAndClaim++, (calls.ends += ends.length), finishAndClaim(ends, claim));
+    const workRoot = mkdtempSync(path.join(tmpdir(), 'pj-ends-'));
+    cleanups.push(() => rmSync(workRoot, { recursive: true, force: true }));
+    const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: () => undefined } }), logStore: new MemoryLogStore(), workRoot });
+    const scheduler = new JobScheduler({ storage, executor, concurrency: 4 });
+    const finished: string[] = [];
+    scheduler.on('run:finished', (e) => void finished.push(e.runId));
+    await scheduler.start();
+    cleanups.push(() => scheduler.stop());
+    const pipeline = definePipeline({ name: 'p', parameters: { x: 0 }, steps: [{ uuid: 'a' }] });
+    const job = await scheduler.createJob({
+      name: 'ends',
+      pipeline,
+      parameters: { from: 'spec', spec: { pipeline_parameters: { x: Array.from({ length: RUNS }, (_, i) => i) } } },
+    });
+    expect((await scheduler.waitForJob(job.id)).counters).toMatchObject({ SUCCESS: RUNS, STARTED: 0, PENDING: 0 });
+    expect(new Set(finished).size).toBe(RUNS);
+    expect(calls.finishRun).toBe(0);
+    expect(calls.ends).toBe(RUNS);
+    // Four slots whose no-op runs end in one burst: their ends share a call (and its claim).
+    expect(calls.finishAndClaim).toBeLessThanOrEqual(RUNS / 2);
+    expect(calls.finishAndClaim + calls.claimRuns).toBeLessThan(RUNS);
+  });
 });

@@ -1,7 +1,7 @@
 import { JobStatus, RunState } from '../../status.js';
-import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
+import type { CancelTarget, ClaimInput, FinishAndClaimResult, FinishRun, HeartbeatResult, RecoveredRun, RunEnd, RunFilter } from '../port.js';
 import type { JobRecord, Json, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkEnds, checkLimit, checkRelease } from '../shared/checks.js';
 import { pageOf, parseIndexCursor } from '../shared/cursors.js';
 import { moveCounter, retentionVictims, sortedRunsOf } from './helpers.js';
 import type { MemoryState } from './memory-state.js';
@@ -12,6 +12,10 @@ export class MemoryRuns {
 
   async claimRuns(input: ClaimInput): Promise<RunRecord[]> {
     checkLimit(input.limit, input.leaseMs);
+    return this.#claim(input);
+  }
+
+  #claim(input: ClaimInput): RunRecord[] {
     const statuses = input.jobStatuses ?? [JobStatus.STARTED, JobStatus.PAUSED];
     const now = this.s.clock.now();
     // Only jobs that may take runs are merged: a job at its limit is never walked.
@@ -54,6 +58,10 @@ export class MemoryRuns {
   }
 
   async finishRun(runId: string, end: FinishRun): Promise<boolean> {
+    return this.#finish(runId, end);
+  }
+
+  #finish(runId: string, end: FinishRun): boolean {
     const run = this.s.runs.get(runId);
     if (!run) return false;
     const expected = end.owner === null ? RunState.PENDING : RunState.STARTED;
@@ -72,6 +80,14 @@ export class MemoryRuns {
     const job = this.s.jobs.get(run.jobId)!;
     this.s.jobs.set(job.id, { ...job, counters: moveCounter(job.counters, run.status, end.status) });
     return true;
+  }
+
+  /** The ends, then the claim, with no await between them: nothing else runs in the middle. */
+  async finishAndClaim(ends: readonly RunEnd[], claim: ClaimInput): Promise<FinishAndClaimResult> {
+    checkEnds(ends);
+    checkLimit(claim.limit, claim.leaseMs);
+    const finished = ends.map(({ runId, end }) => this.#finish(runId, end));
+    return { finished, claimed: this.#claim(claim) };
   }
 
   async cancelRuns(target: CancelTarget, now: number): Promise<{ aborted: string[]; flagged: string[] }> {

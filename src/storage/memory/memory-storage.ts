@@ -8,6 +8,7 @@ import type {
   CancelTarget,
   ClaimInput,
   CreateBatchInput,
+  FinishAndClaimResult,
   FinishRun,
   HeartbeatResult,
   JobExpectation,
@@ -15,6 +16,7 @@ import type {
   LedgerPrune,
   PageRequest,
   RecoveredRun,
+  RunEnd,
   RunFilter,
   SkipInput,
   Storage,
@@ -272,6 +274,11 @@ export class MemoryStorage implements Storage {
   async finishRun(runId: string, end: FinishRun): Promise<boolean> {
     this.#check();
     return this.#runs.finishRun(runId, end);
+  }
+
+  async finishAndClaim(ends: readonly RunEnd[], claim: ClaimInput): Promise<FinishAndClaimResult> {
+    this.#check();
+    return this.#runs.finishAndClaim(ends, claim);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -2,7 +2,7 @@ import type { Tables } from './pg.js';
 import { DB_NOW_MS } from './pg.js';
 
 /** The runs table's columns as the claim function returns them (after `claim_low`). */
-const RUN_COLUMNS = [
+export const RUN_COLUMNS = [
   'id TEXT', 'job_id TEXT', 'batch_index INTEGER', 'grid_index BIGINT', 'index_in_batch BIGINT', 'run_index BIGINT', 'status TEXT', 'parameters TEXT',
   'created_at BIGINT', 'started_at BIGINT', 'finished_at BIGINT', 'reason TEXT', 'error TEXT', 'attempts INTEGER', 'lease_owner TEXT',
   'lease_expires_at BIGINT', 'cancel_requested BOOLEAN', 'process_info TEXT', 'seq BIGINT',

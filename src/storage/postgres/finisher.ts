@@ -78,12 +78,15 @@ export class RunFinisher {
         const typed = this.mapError(error);
         for (const p of batch) p.reject(typed);
       }
-      await this.#fold();
+      await this.fold();
     }
   }
 
-  /** Folds the deltas of jobs this process wrote many for; a job someone holds is tried again later. */
-  async #fold(): Promise<void> {
+  /**
+   * Folds the deltas of jobs this process wrote many for; a job someone holds is tried
+   * again later. Never rejects: folding only compacts.
+   */
+  async fold(): Promise<void> {
     const due = this.tally.due();
     if (due.length === 0) return;
     // Due again after as many writes, folded or not: a job whose row someone held now

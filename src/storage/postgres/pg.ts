@@ -18,6 +18,8 @@ export interface Tables {
   counts: string;
   /** The claim function (one round trip per claim; see claim-sql.ts). */
   claim: string;
+  /** The end-and-claim function (one round trip for both; see finish-claim-sql.ts). */
+  finishClaim: string;
   version: string;
   seq: string;
   channel: string;
@@ -34,6 +36,7 @@ export function tables(schema: string): Tables {
     ledger: q('ledger'),
     counts: q('job_counts'),
     claim: q('claim_runs'),
+    finishClaim: q('finish_claim_runs'),
     version: q('schema_version'),
     seq: q('run_seq'),
     channel: `pj_${schema}`,

@@ -8,7 +8,7 @@ import { silentLogger } from '../../logger.js';
 import type { JobStatus } from '../../status.js';
 import { jobCursor, parseIndexCursor, parseJobCursor } from '../shared/cursors.js';
 import type {
-  CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage, StorageEvent,
+  CancelTarget, ClaimInput, CreateBatchInput, FinishAndClaimResult, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, PageRequest, RecoveredRun, RunEnd, RunFilter, SkipInput, Storage, StorageEvent,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
 import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/checks.js';
@@ -383,6 +383,13 @@ export class PostgresStorage implements Storage {
 
   async finishRun(runId: string, end: FinishRun): Promise<boolean> {
     return this.#do('finishRun', () => this.#finisher.finish(runId, end));
+  }
+
+  async finishAndClaim(ends: readonly RunEnd[], claim: ClaimInput): Promise<FinishAndClaimResult> {
+    const result = await this.#do('finishAndClaim', () => this.#runs.finishAndClaim(ends, claim));
+    // The ends' counter deltas are folded as the finisher's are (see counters.ts).
+    await this.#finisher.fold();
+    return result;
   }
 
   async cancelRuns(target: CancelTarget, now: number): Promise<{

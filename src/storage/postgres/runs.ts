@@ -2,9 +2,9 @@ import type { Pool, PoolClient } from 'pg';
 import { StorageError } from '../../errors.js';
 import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
-import type { CancelTarget, ClaimInput, HeartbeatResult, RecoveredRun, RunFilter, StorageEvent } from '../port.js';
+import type { CancelTarget, ClaimInput, FinishAndClaimResult, HeartbeatResult, RecoveredRun, RunEnd, RunFilter, StorageEvent } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkEnds, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { DeltaTally, Deltas } from './counters.js';
@@ -74,14 +74,50 @@ export class PgRuns {
     if (input.limit === 0 || (input.jobIds && input.jobIds.length === 0)) return [];
     const { t } = this;
     // One statement (see claim-sql.ts): its own transaction, one round trip.
-    const rows = await prepared<RunRow & { claim_low: string }>(this.pool, `${t.schema}:claim`, `SELECT * FROM ${t.claim}($1, $2, $3, $4, $5, $6)`, [
-      input.owner,
-      input.limit,
-      Math.ceil(input.leaseMs),
-      input.jobIds ? [...input.jobIds] : null,
-      input.jobStatuses ?? ['STARTED', 'PAUSED'],
-      this.#claimFrom,
-    ]);
+    const rows = await prepared<RunRow & { claim_low: string }>(this.pool, `${t.schema}:claim`, `SELECT * FROM ${t.claim}($1, $2, $3, $4, $5, $6)`, this.#claimArgs(input));
+    return this.#claimed(input, rows);
+  }
+
+  /**
+   * Ends and a claim in one statement (see finish-claim-sql.ts): one round trip and one
+   * commit. Validated first: bad input writes nothing.
+   */
+  async finishAndClaim(ends: readonly RunEnd[], input: ClaimInput): Promise<FinishAndClaimResult> {
+    checkEnds(ends);
+    checkLimit(input.limit, input.leaseMs);
+    if (ends.length === 0) return { finished: [], claimed: await this.claim(input) };
+    const { t } = this;
+    const rows = await prepared<RunRow & { claim_low: string | null; finished_id: string | null; finished_job: string | null }>(
+      this.pool,
+      `${t.schema}:finish_claim`,
+      `SELECT * FROM ${t.finishClaim}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        ends.map((e) => e.runId),
+        ends.map((e) => e.end.owner),
+        ends.map((e) => e.end.status),
+        ends.map((e) => e.end.reason ?? null),
+        ends.map((e) => (e.end.error ? json(e.end.error) : null)),
+        ends.map((e) => e.end.now),
+        ...this.#claimArgs(input),
+      ],
+    );
+    const done = new Set<string>();
+    const jobs = new Set<string>();
+    const claimedRows: Array<RunRow & { claim_low: string }> = [];
+    for (const row of rows) {
+      if (row.finished_id === null) claimedRows.push(row as RunRow & { claim_low: string });
+      else done.add(row.finished_id), jobs.add(row.finished_job!);
+    }
+    this.tally.note(jobs);
+    const claimed = input.limit === 0 || (input.jobIds && input.jobIds.length === 0) ? [] : this.#claimed(input, claimedRows);
+    return { finished: ends.map((e) => done.has(e.runId)), claimed };
+  }
+
+  #claimArgs(input: ClaimInput): unknown[] {
+    return [input.owner, input.limit, Math.ceil(input.leaseMs), input.jobIds ? [...input.jobIds] : null, input.jobStatuses ?? ['STARTED', 'PAUSED'], this.#claimFrom];
+  }
+
+  #claimed(input: ClaimInput, rows: ReadonlyArray<RunRow & { claim_low: string }>): RunRecord[] {
     // Where the next claim starts. Back to the start after a short claim (the backlog is
     // gone: nothing to walk past) and every CLAIM_RESCAN claims: a chunk of runs whose
     // transaction took its seqs earlier but committed later than the one seen is then

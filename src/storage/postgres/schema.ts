@@ -2,10 +2,11 @@ import type { Pool } from 'pg';
 import { StorageError } from '../../errors.js';
 import type { Tables } from './pg.js';
 import { claimFunctionSql } from './claim-sql.js';
+import { finishClaimFunctionSql } from './finish-claim-sql.js';
 import { transaction } from './pg.js';
 
 /** The schema version this release writes. A database with a higher version is refused. */
-export const POSTGRES_SCHEMA_VERSION = 5;
+export const POSTGRES_SCHEMA_VERSION = 6;
 
 function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> {
   const id = 'TEXT COLLATE "C"';
@@ -104,6 +105,11 @@ function migrations(t: Tables): ReadonlyArray<{ version: number; sql: string }> 
         ALTER TABLE ${t.jobs} ADD COLUMN job_key TEXT, ADD COLUMN spec_fingerprint TEXT;
         CREATE UNIQUE INDEX jobs_by_key ON ${t.jobs} (job_key) WHERE job_key IS NOT NULL;
       `,
+    },
+    {
+      // Ends and a claim in one round trip and one commit (Storage.finishAndClaim).
+      version: 6,
+      sql: finishClaimFunctionSql(t),
     },
   ];
 }

@@ -42,6 +42,25 @@ export function checkLimit(limit: number, leaseMs: number): void {
   if (!Number.isFinite(leaseMs) || leaseMs < 0) throw new StorageError('STORAGE_INVALID_INPUT', `leaseMs must be a number >= 0, got ${String(leaseMs)}`, { path: 'leaseMs', value: leaseMs });
 }
 
+/**
+ * Validates the ends of `finishAndClaim` before anything is written: a list of
+ * `{ runId, end }`, each run at most once (two ends of one run in one transaction would
+ * make the second's answer depend on the first's).
+ */
+export function checkEnds(ends: unknown): void {
+  if (!Array.isArray(ends)) throw new StorageError('STORAGE_INVALID_INPUT', 'ends must be an array of { runId, end }', { path: 'ends', value: ends });
+  const seen = new Set<string>();
+  ends.forEach((e: unknown, i) => {
+    const runId = (e as { runId?: unknown } | null)?.runId;
+    const end = (e as { end?: unknown } | null)?.end;
+    if (typeof runId !== 'string' || end === null || typeof end !== 'object') {
+      throw new StorageError('STORAGE_INVALID_INPUT', 'Each end must be { runId, end }', { path: `ends[${i}]`, value: e });
+    }
+    if (seen.has(runId)) throw new StorageError('STORAGE_INVALID_INPUT', 'A run can be ended once per call', { path: `ends[${i}].runId`, value: runId, hint: 'End it in a later call' });
+    seen.add(runId);
+  });
+}
+
 /** Validates a retention request of `deleteRuns`. */
 export function checkDeleteRuns(which: { runIds: readonly string[] } | { keepLatest: number }): void {
   if ('keepLatest' in which && (!Number.isSafeInteger(which.keepLatest) || which.keepLatest < 0)) {

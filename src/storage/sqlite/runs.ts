@@ -2,9 +2,9 @@ import type { Clock } from '../../clock.js';
 import { StorageError } from '../../errors.js';
 import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
-import type { CancelTarget, ClaimInput, FinishRun, HeartbeatResult, RecoveredRun, RunFilter } from '../port.js';
+import type { CancelTarget, ClaimInput, FinishAndClaimResult, FinishRun, HeartbeatResult, RecoveredRun, RunEnd, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkEnds, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
 import type { RunRow, StepRow } from '../sql/rows.js';
 import { json, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
@@ -155,6 +155,20 @@ export class SqliteRuns {
   finish(runId: string, end: FinishRun): Promise<boolean> {
     const { db } = this;
     return db.grouped(() => this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now));
+  }
+
+  /**
+   * The ends, then the claim, in one write transaction (the claim's own is a savepoint in
+   * it), shared with the other grouped writes of the burst (see Db.grouped): a run's step
+   * states and its end commit together.
+   */
+  finishAndClaim(ends: readonly RunEnd[], input: ClaimInput): Promise<FinishAndClaimResult> {
+    checkEnds(ends);
+    checkLimit(input.limit, input.leaseMs);
+    return this.db.grouped(() => ({
+      finished: ends.map(({ runId, end }) => this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now)),
+      claimed: this.claim(input),
+    }));
   }
 
   #finish(runId: string, from: RunState, owner: string | null, to: RunState, reason: string | null, error: string | null, now: number): boolean {

@@ -7,7 +7,7 @@ import { OptionsError, StorageError } from '../../errors.js';
 import type { JobStatus } from '../../status.js';
 import { jobCursor, parseIndexCursor, parseJobCursor } from '../shared/cursors.js';
 import type {
-  CancelTarget, ClaimInput, CreateBatchInput, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, LedgerRetention, PageRequest, RecoveredRun, RunFilter, SkipInput, Storage,
+  CancelTarget, ClaimInput, CreateBatchInput, FinishAndClaimResult, FinishRun, HeartbeatResult, JobExpectation, JobFilter, LedgerPrune, LedgerRetention, PageRequest, RecoveredRun, RunEnd, RunFilter, SkipInput, Storage,
 } from '../port.js';
 import type { BatchRecord, JobPatch, JobRecord, Json, NewRun, OccurrenceRecord, Page, RunRecord, StepStateRecord } from '../records.js';
 import { checkBatchInput, checkLedgerRetention, checkRunIds } from '../shared/checks.js';
@@ -304,6 +304,10 @@ export class SqliteStorage implements Storage {
 
   async finishRun(runId: string, end: FinishRun): Promise<boolean> {
     return this.#run(() => this.#runs!.finish(runId, end));
+  }
+
+  async finishAndClaim(ends: readonly RunEnd[], claim: ClaimInput): Promise<FinishAndClaimResult> {
+    return this.#run(() => this.#runs!.finishAndClaim(ends, claim));
   }
 
   async cancelRuns(target: CancelTarget, now: number): Promise<{

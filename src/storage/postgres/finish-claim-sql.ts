@@ -1,0 +1,49 @@
+import type { Tables } from './pg.js';
+import { RUN_COLUMNS } from './claim-sql.js';
+
+/**
+ * Ends runs and claims others as one server-side function: one round trip and one commit
+ * for a turn of a process's slots (`Storage.finishAndClaim`), where `finishRun` and
+ * `claimRuns` would take two of each.
+ *
+ * 1. The ends, as the finisher writes them (finisher.ts): each run from STARTED (held by
+ *    its owner) or PENDING (no owner) to its end state, with one counter delta row per
+ *    job. Returned as rows with `finished_id` (and `finished_job`) set.
+ * 2. The claim, by calling the claim function (claim-sql.ts) in a statement of its own:
+ *    it sees the ends (a function's statements each take a new snapshot and command id),
+ *    so a job at its `maxConcurrentRuns` whose run just ended has room again. Returned as
+ *    rows with `finished_id` NULL and the run's columns set.
+ *
+ * The caller validates the input (no run twice) first; the function is its own
+ * transaction, so a failure leaves nothing of either half.
+ */
+export function finishClaimFunctionSql(t: Tables): string {
+  const runNulls = RUN_COLUMNS.map((c) => `NULL::${c.split(' ')[1]}`).join(', ');
+  return `
+    CREATE OR REPLACE FUNCTION ${t.finishClaim}(
+      p_ids TEXT[], p_owners TEXT[], p_ends TEXT[], p_reasons TEXT[], p_errors TEXT[], p_at BIGINT[],
+      p_owner TEXT, p_limit BIGINT, p_lease BIGINT, p_jobs TEXT[], p_statuses TEXT[], p_from BIGINT)
+    RETURNS TABLE (finished_id TEXT, finished_job TEXT, claim_low BIGINT, ${RUN_COLUMNS.join(', ')})
+    LANGUAGE plpgsql AS $finish_claim$
+    #variable_conflict use_column
+    BEGIN
+      RETURN QUERY
+      WITH i AS (
+        SELECT * FROM unnest(p_ids, p_owners, p_ends, p_reasons, p_errors, p_at) AS x(id, owner, status, reason, error, at)
+      ), u AS (
+        UPDATE ${t.runs} r SET status = i.status, finished_at = i.at, reason = i.reason, error = i.error, lease_owner = NULL, lease_expires_at = NULL
+        FROM i WHERE r.id = i.id AND r.id = ANY(p_ids) AND ((i.owner IS NULL AND r.status = 'PENDING') OR (i.owner IS NOT NULL AND r.status = 'STARTED' AND r.lease_owner = i.owner))
+        RETURNING r.id, r.job_id, r.status, i.owner IS NULL AS was_pending
+      ), d AS (
+        INSERT INTO ${t.counts} (job_id, pending, started, success, failure, aborted)
+        SELECT u.job_id, -count(*) FILTER (WHERE u.was_pending), -count(*) FILTER (WHERE NOT u.was_pending),
+               count(*) FILTER (WHERE u.status = 'SUCCESS'), count(*) FILTER (WHERE u.status = 'FAILURE'), count(*) FILTER (WHERE u.status = 'ABORTED')
+        FROM u GROUP BY u.job_id
+      )
+      SELECT u.id, u.job_id, NULL::BIGINT, ${runNulls} FROM u;
+      IF p_limit > 0 AND (p_jobs IS NULL OR cardinality(p_jobs) > 0) THEN
+        RETURN QUERY SELECT NULL::TEXT, NULL::TEXT, c.* FROM ${t.claim}(p_owner, p_limit, p_lease, p_jobs, p_statuses, p_from) c;
+      END IF;
+    END
+    $finish_claim$;`;
+}
