@@ -1,7 +1,9 @@
 import type { TypedEmitter } from '../events.js';
 import { GridSelection, ParameterGrid } from '../parameters/index.js';
 import type { BatchRecord, JobRecord } from '../storage/records.js';
+import type { BatchCache } from './batch-cache.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { SharedJobReads } from './job-reads.js';
 import type { ResolvedSchedulerOptions } from './options.js';
 import type { ScheduleCache } from './schedule-adapter.js';
 import type { TimerLoop } from './timer-loop.js';
@@ -14,6 +16,10 @@ export interface SchedulerContext {
   readonly timer: TimerLoop;
   readonly dispatcher: Dispatcher;
   readonly grids: GridCache;
+  /** The batches of runs executed here (what a run needs of its batch never changes). */
+  readonly batches: BatchCache;
+  /** Reads of a job for its runs (starting, or ended), shared by the runs of one turn. */
+  readonly jobReads: SharedJobReads;
   readonly schedules: ScheduleCache;
   /** Serialises work on one job within this process. */
   readonly lock: <T>(jobId: string, work: () => Promise<T>) => Promise<T>;

@@ -6,12 +6,14 @@ import type { StorageEvent } from '../storage/port.js';
 import { jobFilterOf, pageOf, previewOptionsOf, runFilterOf, stepStatesOf } from './queries.js';
 import type { Occurrence } from '../schedule/index.js';
 import type { BatchRecord, JobPatch, JobRecord, OccurrenceRecord, Page, RunRecord } from '../storage/records.js';
+import { BatchCache } from './batch-cache.js';
 import { resumeIncompleteBatches, startBatch } from './batches.js';
 import { GridCache, type SchedulerContext, keyedLock } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { duplicateSpec } from './duplicate.js';
 import { emitAborted, finishJobIfDone } from './finish.js';
 import { jobKeyOf, sameJobOrThrow } from './job-key.js';
+import { SharedJobReads } from './job-reads.js';
 import { buildJobRecord, type BuiltJob } from './job-builder.js';
 import { applyUpdate } from './job-update.js';
 import { assertAllowed } from './lifecycle.js';
@@ -103,7 +105,7 @@ export class JobScheduler {
         })(),
       );
     });
-    this.#ctx = { o, events: this.#events, timer, dispatcher, grids: new GridCache(o.maxRunsPerBatch), schedules: new ScheduleCache(), lock, fail };
+    this.#ctx = { o, events: this.#events, timer, dispatcher, grids: new GridCache(o.maxRunsPerBatch), batches: new BatchCache(), jobReads: new SharedJobReads(o.storage, o.clock), schedules: new ScheduleCache(), lock, fail };
     ctxRef.ctx = this.#ctx;
     this.#unwire = wireExecutorEvents(this.#ctx);
     this.#waiters = new Waiters(o.storage, o.clock, o.pollMs, fail);
@@ -339,6 +341,7 @@ export class JobScheduler {
     const runIds = await this.#o.storage.deleteJob(jobId);
     this.#ctx.timer.set(jobId, undefined);
     this.#ctx.grids.forget(jobId);
+    this.#ctx.batches.forget(jobId);
     this.#ctx.schedules.forget(jobId);
     await purgeRuns(this.#ctx, runIds, options.keepLogs === true);
     if (job.snapshotId !== null && !(await snapshotInUse(this.#o.storage, job.snapshotId))) {
@@ -494,7 +497,8 @@ export class JobScheduler {
   }
 
   async #afterRun(run: RunRecord, stored: boolean): Promise<void> {
-    const job = await this.#o.storage.getJob(run.jobId);
+    // Read after the run's end was written (shared with runs that ended with it).
+    const job = await this.#ctx.jobReads.get(run.jobId);
     if (!job) return;
     const retain = job.options.maxRetainedRuns;
     if (stored && typeof retain === 'number') {

@@ -8,7 +8,7 @@ import { runRequestOf } from './runner.js';
 export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: AbortSignal): Promise<RunOutcome> {
   const { o } = ctx;
   // Nothing ran yet: a failed read lets the dispatcher prepare the run again (not fail it).
-  const [job, batch] = await Promise.all([o.storage.getJob(run.jobId), o.storage.getBatch(run.jobId, run.batchIndex)]).catch((err: unknown) => {
+  const [job, batch] = await Promise.all([ctx.jobReads.get(run.jobId), ctx.batches.get(run.jobId, run.batchIndex, () => o.storage.getBatch(run.jobId, run.batchIndex))]).catch((err: unknown) => {
     throw notStarted(err);
   });
   if (!job || !batch) return { status: RunState.ABORTED, reason: 'cancelled', error: { code: 'RUN_JOB_DELETED', message: 'The job was deleted' } };
