@@ -4,7 +4,7 @@ import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JobStatus, RunState } from '../status.js';
 import type { FinishRun, Storage } from '../storage/port.js';
-import type { ErrorInfo, RunReason, RunRecord } from '../storage/records.js';
+import type { ErrorInfo, RunReason, RunRecord, StepStateRecord } from '../storage/records.js';
 
 const CLAIMABLE = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
 
@@ -15,6 +15,8 @@ export interface RunOutcome {
   status: typeof RunState.SUCCESS | typeof RunState.FAILURE | typeof RunState.ABORTED;
   reason?: RunReason;
   error?: ErrorInfo;
+  /** The states of the steps that ran: stored with the run's end (before it, when apart). */
+  steps?: StepStateRecord[];
 }
 
 export interface DispatcherOptions {
@@ -28,6 +30,8 @@ export interface DispatcherOptions {
   pollMs: number;
   claimBatch: number;
   handle: RunHandler;
+  /** Called with the runs a claim took, as soon as it answered (before they start). */
+  onClaimed?: (runs: readonly RunRecord[]) => void;
   /** Called after a run's end is stored (or was refused because another process ended it). */
   onFinished: (run: RunRecord, outcome: RunOutcome, stored: boolean) => Promise<void>;
   onError: (error: unknown, during: string) => void;
@@ -47,6 +51,7 @@ export interface DispatcherOptions {
 interface QueuedEnd {
   runId: string;
   end: FinishRun;
+  steps: StepStateRecord[] | undefined;
   /** The store's answer; `undefined` when the end was not sent (its writer writes it alone). */
   settle: (stored: boolean | undefined) => void;
   /** The combined write failed: nothing of it was written, or its answer was lost. */
@@ -213,7 +218,10 @@ export class Dispatcher {
           try {
             if (ends.length === 0) runs = await this.#o.storage.claimRuns(claim);
             else {
-              const done = await this.#o.storage.finishAndClaim!(ends.map(({ runId, end }) => ({ runId, end })), claim);
+              const done = await this.#o.storage.finishAndClaim!(
+                ends.map(({ runId, end, steps }) => (steps ? { runId, end, steps } : { runId, end })),
+                claim,
+              );
               ends.forEach((e, i) => e.settle(done.finished[i] === true));
               runs = done.claimed;
             }
@@ -223,6 +231,7 @@ export class Dispatcher {
             this.#o.onError(err, ends.length === 0 ? 'claiming runs' : 'ending runs and claiming');
             return;
           }
+          this.#o.onClaimed?.(runs);
           for (const run of runs) this.#launch(run);
           if (runs.length < limit && this.#ends.length === 0) break;
         }
@@ -243,10 +252,10 @@ export class Dispatcher {
    * end was not written that way (the caller writes it with `finishRun`); rejects when
    * the combined write failed.
    */
-  #endWithClaim(runId: string, end: FinishRun): Promise<boolean | undefined> {
+  #endWithClaim(runId: string, end: FinishRun, steps: StepStateRecord[] | undefined): Promise<boolean | undefined> {
     if (!this.#o.storage.finishAndClaim || !this.#running) return Promise.resolve(undefined);
     return new Promise((settle, fail) => {
-      this.#ends.push({ runId, end, settle, fail });
+      this.#ends.push({ runId, end, steps, settle, fail });
       // After the current microtasks: ends of runs that finished together share the call.
       if (this.#ends.length === 1) queueMicrotask(() => this.wake());
     });
@@ -333,16 +342,20 @@ export class Dispatcher {
    */
   async #finish(entry: Active, outcome: RunOutcome): Promise<boolean> {
     const { storage, owner } = this.#o;
-    const end = { ...outcome, owner, now: this.#o.clock.now() };
-    // First with the next claim (one transaction for both); when that failed (reported by
-    // the claim loop), alone, knowing the failed write may have committed.
+    const { steps, ...ended } = outcome;
+    const end = { ...ended, owner, now: this.#o.clock.now() };
+    // First with the next claim, its step states with it (one transaction for all); when
+    // that failed (reported by the claim loop), apart, knowing the failed write may have
+    // committed.
     let uncertain = false;
     try {
-      const stored = await this.#endWithClaim(entry.run.id, end);
+      const stored = await this.#endWithClaim(entry.run.id, end, steps);
       if (stored !== undefined) return stored;
     } catch {
       uncertain = true;
     }
+    // The steps ran: their states are retried while the store is away, never turned into a failure.
+    if (steps) await this.retrying(`recording the steps of run ${entry.run.id}`, () => storage.putStepStates(entry.run.id, steps));
     let tries = 0;
     const stored = await this.retrying(`finishing run ${entry.run.id}`, () => (tries++, storage.finishRun(entry.run.id, end)), () => entry.lost);
     if (stored || (tries === 1 && !uncertain)) return stored;

@@ -81,6 +81,7 @@ export class JobScheduler {
       pollMs: o.pollMs,
       claimBatch: Math.max(1, Math.min(o.concurrency, 256)),
       handle: (run, signal) => handleRun(ctxRef.ctx!, run, signal),
+      onClaimed: (runs) => ctxRef.ctx!.jobReads.claimed(runs),
       onFinished: async (run, outcome, stored) => {
         const reason = outcome.reason ?? null;
         if (stored) this.#events.emit('run:finished', { jobId: run.jobId, runId: run.id, status: outcome.status, reason });

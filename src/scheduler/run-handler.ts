@@ -8,7 +8,7 @@ import { runRequestOf } from './runner.js';
 export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: AbortSignal): Promise<RunOutcome> {
   const { o } = ctx;
   // Nothing ran yet: a failed read lets the dispatcher prepare the run again (not fail it).
-  const [job, batch] = await Promise.all([ctx.jobReads.get(run.jobId), ctx.batches.get(run.jobId, run.batchIndex, () => o.storage.getBatch(run.jobId, run.batchIndex))]).catch((err: unknown) => {
+  const [job, batch] = await Promise.all([ctx.jobReads.forRun(run), ctx.batches.get(run.jobId, run.batchIndex, () => o.storage.getBatch(run.jobId, run.batchIndex))]).catch((err: unknown) => {
     throw notStarted(err);
   });
   if (!job || !batch) return { status: RunState.ABORTED, reason: 'cancelled', error: { code: 'RUN_JOB_DELETED', message: 'The job was deleted' } };
@@ -31,13 +31,13 @@ export async function handleRun(ctx: SchedulerContext, run: RunRecord, signal: A
     // A log-store failure under onLogError 'warn' leaves the step's status, and shows here.
     error: s.error ? { code: s.error.code, message: s.error.message } : s.logError ? { code: s.logError.code, message: s.logError.message } : null,
   }));
-  // The steps ran: their states are retried while the store is away, never turned into a failure.
-  await ctx.dispatcher.retrying(`recording the steps of run ${run.id}`, () => o.storage.putStepStates(run.id, steps));
+  // Stored by the dispatcher with the run's end.
   const status = result.status === RunState.SUCCESS || result.status === RunState.ABORTED ? result.status : RunState.FAILURE;
   return {
     status,
     ...(status === RunState.FAILURE ? { reason: result.error?.code === 'RUN_TIMEOUT' ? ('timeout' as const) : ('failed' as const) } : {}),
     ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+    steps,
   };
 }
 

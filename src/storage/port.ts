@@ -146,7 +146,8 @@ export interface Storage {
    * commit where the store has them), so a busy process pays one commit per turn of its
    * slots instead of two. Each end is written as `finishRun` writes it, in order, then the
    * claim is made as `claimRuns` makes it, seeing those ends (a run of a job at its
-   * `maxConcurrentRuns` that just ended leaves room for the claim). Resolves, for each
+   * `maxConcurrentRuns` that just ended leaves room for the claim); an end's step states,
+   * when given, are stored with it. Resolves, for each
    * end in order, whether it was written, and the runs claimed. Atomic: after an error
    * nothing of it was written; bad input (the claim's, or two ends of one run) changes
    * nothing. Without it, the scheduler calls `finishRun` for each end, then `claimRuns`.
@@ -368,6 +369,13 @@ export interface RunEnd {
   runId: string;
   /** Its end. */
   end: FinishRun;
+  /**
+   * The run's step states, stored as `putStepStates` stores them, in the same transaction,
+   * and only when the end is written (a run whose lease was lost keeps the states of the
+   * process that holds it now).
+   * @default the run's step states are left as they are
+   */
+  steps?: readonly StepStateRecord[];
 }
 
 /** What `finishAndClaim` resolves. */

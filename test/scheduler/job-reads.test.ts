@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/clock.js';
 import { SharedJobReads } from '../../src/scheduler/job-reads.js';
 import type { Storage } from '../../src/storage/port.js';
-import type { JobRecord } from '../../src/storage/records.js';
+import type { JobRecord, RunRecord } from '../../src/storage/records.js';
 
 /** A store whose getJob answers the job's current version, counting reads. */
 function store(): { storage: Storage; reads: () => number; bump: () => void; fail: (e: Error | undefined) => void } {
@@ -44,6 +44,25 @@ describe('SharedJobReads', () => {
     const second = await reads.get('j');
     expect(s.reads()).toBe(2);
     expect([first!.version, second!.version]).toEqual([1, 2]);
+  });
+
+  it('a run about to start uses a read of its job started after its claim, and never one started before', async () => {
+    const s = store();
+    const reads = new SharedJobReads(s.storage, new SystemClock());
+    const early = { jobId: 'j' } as RunRecord;
+    const late = { jobId: 'j' } as RunRecord;
+    const unknown = { jobId: 'j' } as RunRecord;
+    reads.claimed([early]);
+    const after = await reads.get('j'); // e.g. the read after the runs that freed the slots ended
+    reads.claimed([late]);
+    expect(await reads.forRun(early)).toBe(after);
+    expect(s.reads()).toBe(1);
+    s.bump();
+    const own = await reads.forRun(late);
+    expect(own).not.toBe(after);
+    expect(own!.version).toBe(2);
+    expect((await reads.forRun(unknown))!.version).toBe(2);
+    expect(s.reads()).toBe(3);
   });
 
   it('a failed read fails each of its callers, and the next caller reads again', async () => {

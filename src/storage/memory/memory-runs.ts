@@ -86,7 +86,11 @@ export class MemoryRuns {
   async finishAndClaim(ends: readonly RunEnd[], claim: ClaimInput): Promise<FinishAndClaimResult> {
     checkEnds(ends);
     checkLimit(claim.limit, claim.leaseMs);
-    const finished = ends.map(({ runId, end }) => this.#finish(runId, end));
+    const finished = ends.map(({ runId, end, steps }) => {
+      const done = this.#finish(runId, end);
+      if (done && steps) this.s.steps.set(runId, structuredClone([...steps]));
+      return done;
+    });
     return { finished, claimed: this.#claim(claim) };
   }
 

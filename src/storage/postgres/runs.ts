@@ -90,7 +90,7 @@ export class PgRuns {
     const rows = await prepared<RunRow & { claim_low: string | null; finished_id: string | null; finished_job: string | null }>(
       this.pool,
       `${t.schema}:finish_claim`,
-      `SELECT * FROM ${t.finishClaim}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      `SELECT * FROM ${t.finishClaim}(${Array.from({ length: 22 }, (_, i) => `$${i + 1}`).join(', ')})`,
       [
         ends.map((e) => e.runId),
         ends.map((e) => e.end.owner),
@@ -98,6 +98,8 @@ export class PgRuns {
         ends.map((e) => e.end.reason ?? null),
         ends.map((e) => (e.end.error ? json(e.end.error) : null)),
         ends.map((e) => e.end.now),
+        ends.map((e) => e.steps?.length ?? null),
+        ...stepColumns(ends.flatMap((e) => (e.steps ?? []).map((s, ord) => ({ runId: e.runId, ord, s })))),
         ...this.#claimArgs(input),
       ],
     );
@@ -301,19 +303,7 @@ export class PgRuns {
        WHERE x.run_id IN (SELECT id FROM r)
        ON CONFLICT (run_id, ord) DO UPDATE SET step_uuid = excluded.step_uuid, status = excluded.status, started_at = excluded.started_at,
          finished_at = excluded.finished_at, attempts = excluded.attempts, exit_code = excluded.exit_code, error = excluded.error`,
-      [
-        items.map((i) => i.runId),
-        items.map((i) => i.steps.length),
-        all.map((x) => x.runId),
-        all.map((x) => x.ord),
-        all.map((x) => x.s.stepId),
-        all.map((x) => x.s.status),
-        all.map((x) => x.s.startedAt),
-        all.map((x) => x.s.finishedAt),
-        all.map((x) => x.s.attempts),
-        all.map((x) => x.s.exitCode),
-        all.map((x) => (x.s.error ? json(x.s.error) : null)),
-      ],
+      [items.map((i) => i.runId), items.map((i) => i.steps.length), ...stepColumns(all)],
     );
     return items.map(() => undefined);
   }
@@ -365,4 +355,19 @@ export class PgRuns {
   async #notify(c: PoolClient, events: StorageEvent[]): Promise<void> {
     if (this.events) await notify(c, this.t, events);
   }
+}
+
+/** Step states as the column arrays of an `unnest` (run, ord, uuid, status, started, finished, attempts, exit code, error). */
+function stepColumns(all: ReadonlyArray<{ runId: string; ord: number; s: StepStateRecord }>): unknown[][] {
+  return [
+    all.map((x) => x.runId),
+    all.map((x) => x.ord),
+    all.map((x) => x.s.stepId),
+    all.map((x) => x.s.status),
+    all.map((x) => x.s.startedAt),
+    all.map((x) => x.s.finishedAt),
+    all.map((x) => x.s.attempts),
+    all.map((x) => x.s.exitCode),
+    all.map((x) => (x.s.error ? json(x.s.error) : null)),
+  ];
 }

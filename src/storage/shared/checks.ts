@@ -56,6 +56,8 @@ export function checkEnds(ends: unknown): void {
     if (typeof runId !== 'string' || end === null || typeof end !== 'object') {
       throw new StorageError('STORAGE_INVALID_INPUT', 'Each end must be { runId, end }', { path: `ends[${i}]`, value: e });
     }
+    const steps = (e as { steps?: unknown }).steps;
+    if (steps !== undefined && !Array.isArray(steps)) throw new StorageError('STORAGE_INVALID_INPUT', 'steps must be an array of step states', { path: `ends[${i}].steps`, value: steps });
     if (seen.has(runId)) throw new StorageError('STORAGE_INVALID_INPUT', 'A run can be ended once per call', { path: `ends[${i}].runId`, value: runId, hint: 'End it in a later call' });
     seen.add(runId);
   });

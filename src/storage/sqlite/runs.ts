@@ -166,7 +166,11 @@ export class SqliteRuns {
     checkEnds(ends);
     checkLimit(input.limit, input.leaseMs);
     return this.db.grouped(() => ({
-      finished: ends.map(({ runId, end }) => this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now)),
+      finished: ends.map(({ runId, end, steps }) => {
+        const done = this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now);
+        if (done && steps) this.#writeSteps(runId, steps);
+        return done;
+      }),
       claimed: this.claim(input),
     }));
   }
@@ -278,10 +282,15 @@ export class SqliteRuns {
     const { db } = this;
     return db.grouped(() => {
       if (!db.stmt('SELECT 1 FROM pj_runs WHERE id = ?').get(runId)) return;
-      db.stmt('DELETE FROM pj_steps WHERE run_id = ?').run(runId);
-      const insert = db.stmt('INSERT INTO pj_steps (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      steps.forEach((s, i) => insert.run(runId, i, s.stepId, s.status, s.startedAt, s.finishedAt, s.attempts, s.exitCode, s.error ? json(s.error) : null));
+      this.#writeSteps(runId, steps);
     });
+  }
+
+  #writeSteps(runId: string, steps: readonly StepStateRecord[]): void {
+    const { db } = this;
+    db.stmt('DELETE FROM pj_steps WHERE run_id = ?').run(runId);
+    const insert = db.stmt('INSERT INTO pj_steps (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    steps.forEach((s, i) => insert.run(runId, i, s.stepId, s.status, s.startedAt, s.finishedAt, s.attempts, s.exitCode, s.error ? json(s.error) : null));
   }
 
   getSteps(runId: string): StepStateRecord[] {

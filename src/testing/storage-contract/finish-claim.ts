@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../errors.js';
 import type { FinishAndClaimResult, RunEnd } from '../../storage/port.js';
+import type { StepStateRecord } from '../../storage/records.js';
 import type { ContractContext } from './fixtures.js';
 import { T0, countedFromRuns, jobWithRuns, pick } from './fixtures.js';
 
@@ -87,6 +88,33 @@ export function finishClaimContract(ctx: () => ContractContext): void {
       expect((await c.storage.getJob(job.id))!.counters).toEqual({ PENDING: 0, STARTED: 0, SUCCESS: 40, FAILURE: 0, ABORTED: 0 });
     });
 
+    it('stores the step states given with an end that is written, as putStepStates does, and not those of an end refused', async () => {
+      const { storage } = ctx();
+      if (!storage.finishAndClaim) return;
+      await jobWithRuns(storage, 3);
+      const held = await storage.claimRuns({ owner: 'w1', limit: 2, leaseMs: 30_000 });
+      const [theirs] = await storage.claimRuns({ owner: 'w2', limit: 1, leaseMs: 30_000 });
+      const state = (runId: string, stepId: string, status: StepStateRecord['status']): StepStateRecord => ({
+        runId, stepId, status, startedAt: T0 + 1, finishedAt: T0 + 2, attempts: 1, exitCode: status === 'SUCCESS' ? 0 : 1, error: status === 'SUCCESS' ? null : { code: 'STEP_FAILED', message: 'exit 1' },
+      });
+      // Earlier states of the first run (more of them than its end brings): replaced whole.
+      await storage.putStepStates(held[0]!.id, [state(held[0]!.id, 's1', 'STARTED'), state(held[0]!.id, 's2', 'PENDING'), state(held[0]!.id, 's3', 'PENDING')]);
+      await storage.putStepStates(theirs!.id, [state(theirs!.id, 's1', 'STARTED')]);
+      const firstSteps = [state(held[0]!.id, 's1', 'SUCCESS'), state(held[0]!.id, 's2', 'FAILURE')];
+      const result = await storage.finishAndClaim(
+        [
+          { ...ended(held[0]!.id, 'w1', 'FAILURE'), steps: firstSteps },
+          ended(held[1]!.id, 'w1'), // no states given: none stored
+          { ...ended(theirs!.id, 'w1'), steps: [state(theirs!.id, 's1', 'SUCCESS')] }, // refused: w2 holds it
+        ],
+        { owner: 'w1', limit: 0, leaseMs: 30_000 },
+      );
+      expect(result.finished).toEqual([true, true, false]);
+      expect(await storage.getStepStates(held[0]!.id)).toEqual(firstSteps);
+      expect(await storage.getStepStates(held[1]!.id)).toEqual([]);
+      expect(await storage.getStepStates(theirs!.id)).toEqual([state(theirs!.id, 's1', 'STARTED')]);
+    });
+
     it('refuses bad input with a typed error and writes nothing, neither the ends nor the claim', async () => {
       const { storage } = ctx();
       if (!storage.finishAndClaim) return;
@@ -98,6 +126,7 @@ export function finishClaimContract(ctx: () => ContractContext): void {
         [[ended(a!.id, 'w1'), ended(a!.id, 'w1')], { owner: 'w1', limit: 1, leaseMs: 30_000 }, 'ends[1].runId'],
         [[{ runId: 7, end: {} }], { owner: 'w1', limit: 1, leaseMs: 30_000 }, 'ends[0]'],
         ['x', { owner: 'w1', limit: 1, leaseMs: 30_000 }, 'ends'],
+        [[{ ...ended(a!.id, 'w1'), steps: 'all' }], { owner: 'w1', limit: 1, leaseMs: 30_000 }, 'ends[0].steps'],
       ];
       for (const [ends, claim, path] of bad) {
         const error = await storage.finishAndClaim(ends as never, claim as never).then(() => undefined, (e: unknown) => e);
