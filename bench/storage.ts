@@ -1,8 +1,10 @@
 /**
  * Storage figures (issue 6), each beside its baseline measured in the same run:
  *   (a) SQLite adapter: one-step no-op runs through the storage cycle of a scheduler
- *       (createBatch + chunked insertRuns, claimRuns in batches, finishRun) vs BullMQ on
- *       the local Redis (addBulk + Worker), same count, same concurrency;
+ *       (createBatch + chunked insertRuns, then finishAndClaim: the ends of the runs that
+ *       ended and the claim for their slots in one call; and, as before it, claimRuns in
+ *       batches beside finishRun) vs BullMQ on the local Redis (addBulk + Worker), same
+ *       count, same concurrency;
  *   (b) PostgreSQL adapter: the same vs graphile-worker 0.17 (local queue + batched
  *       completion) on the same database;
  *   (c) a 10,000- and a 100,000-run batch on each adapter: write time and peak RSS of a
@@ -231,7 +233,7 @@ async function compare(title: string, ours: Contender[], theirs: Contender, goal
   console.log('| what | runs/s | range |\n|---|---|---|');
   const writes = ours.map((c, k) => rateRow(`${c.name}: write the batch (createBatch + insertRuns)`, RUNS, trials[k]!, (t) => t.enqueueMs));
   const te = rateRow(`${theirs.name}: enqueue`, RUNS, trials[ours.length]!, (t) => t.enqueueMs);
-  const procs = ours.map((c, k) => rateRow(`${c.name}: claim + no-op + finishRun`, RUNS, trials[k]!, (t) => t.processMs));
+  const procs = ours.map((c, k) => rateRow(`${c.name}: claim + no-op + end`, RUNS, trials[k]!, (t) => t.processMs));
   const tp = rateRow(`${theirs.name}: process`, RUNS, trials[ours.length]!, (t) => t.processMs);
   for (const r of [...writes, te, ...procs, tp]) console.log(r.line);
   const ratios = ours.map((c, k) => `${c.name}: write ${(writes[k]!.med / te.med).toFixed(2)}x, process ${(procs[k]!.med / tp.med).toFixed(2)}x`);
