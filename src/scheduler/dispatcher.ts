@@ -354,8 +354,13 @@ export class Dispatcher {
     } catch {
       uncertain = true;
     }
-    // The steps ran: their states are retried while the store is away, never turned into a failure.
-    if (steps) await this.retrying(`recording the steps of run ${entry.run.id}`, () => storage.putStepStates(entry.run.id, steps));
+    if (steps) {
+      // The steps ran: their states are retried while the store is away, and a write that
+      // cannot be made is reported, never turned into the run's failure: the end follows.
+      await this.retrying(`recording the steps of run ${entry.run.id}`, () => storage.putStepStates(entry.run.id, steps)).catch((err: unknown) =>
+        this.#o.onError(err, `recording the steps of run ${entry.run.id}`),
+      );
+    }
     let tries = 0;
     const stored = await this.retrying(`finishing run ${entry.run.id}`, () => (tries++, storage.finishRun(entry.run.id, end)), () => entry.lost);
     if (stored || (tries === 1 && !uncertain)) return stored;
