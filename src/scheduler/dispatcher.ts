@@ -108,6 +108,11 @@ export class Dispatcher {
   #givingUp = false;
   /** Ends of runs to write with the next claim, when the store can do both in one transaction. */
   #ends: QueuedEnd[] = [];
+  /**
+   * Runs launched here whose end is not known to be written (going, or their end given up
+   * at a stop): never given back as "claimed but never started".
+   */
+  readonly #launched = new Set<string>();
 
   constructor(options: DispatcherOptions) {
     this.#o = { retryMs: 250, retryMaxMs: 5_000, ...options };
@@ -161,6 +166,15 @@ export class Dispatcher {
       this.#wakeRetries();
     }
     for (const id of [...this.#active.keys()]) this.abort(id, reason);
+  }
+
+  /**
+   * At a stop, after the runs ended: a claim whose answer was lost may have left runs
+   * STARTED under this process's name that never ran; they are given back (PENDING) now,
+   * instead of ending `interrupted` when their lease expires.
+   */
+  async giveBackUnknownClaims(): Promise<void> {
+    if (this.#claimUncertain) await this.#releaseUnknownClaims();
   }
 
   /** Resolves when no run is going and no claim is under way. */
@@ -274,7 +288,7 @@ export class Dispatcher {
       return true;
     }
     try {
-      const released = await storage.releaseRuns(owner, this.activeRunIds());
+      const released = await storage.releaseRuns(owner, [...this.#launched]);
       this.#claimUncertain = false;
       if (released.length > 0) this.#o.logger.warn('gave back runs claimed by a claim whose answer was lost', { runIds: released });
       return true;
@@ -287,11 +301,14 @@ export class Dispatcher {
   #launch(run: RunRecord): void {
     const entry: Active = { run, controller: new AbortController(), reason: undefined, lost: false };
     this.#active.set(run.id, entry);
+    this.#launched.add(run.id);
     void this.#queue.add(async () => {
       let outcome = await this.#execute(entry);
       if (entry.reason && outcome.status === RunState.ABORTED) outcome = { ...outcome, reason: entry.reason };
       try {
         const stored = await this.#finish(entry, outcome);
+        // Written, or refused: the run is no longer this process's to keep.
+        this.#launched.delete(run.id);
         await this.#o.onFinished(run, outcome, stored);
       } catch (err) {
         this.#o.onError(err, `finishing run ${run.id}`);

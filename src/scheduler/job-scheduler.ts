@@ -195,6 +195,7 @@ export class JobScheduler {
       if ((await Promise.race([this.#ctx.dispatcher.onIdle().then(() => 'idle' as const), timeout])) === 'timeout') this.#ctx.dispatcher.abortAll('cancelled');
     }
     await this.#ctx.dispatcher.onIdle();
+    await this.#ctx.dispatcher.giveBackUnknownClaims();
     await this.#starting?.catch(() => undefined); // a failed start was reported to its caller
     // Timer processing, polls and notification handling started before the stop end first.
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);

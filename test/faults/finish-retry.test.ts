@@ -118,6 +118,22 @@ describe('a store that goes away while runs end', () => {
     await s.scheduler.stop();
   });
 
+  it('a stop after a claim whose answer was lost gives its runs back: PENDING, to run later, not left to end `interrupted`', async () => {
+    const executions = new Map<string, number>();
+    const s = await stack({ a: ({ runId }) => void executions.set(runId, (executions.get(runId) ?? 0) + 1) });
+    const job = await s.scheduler.createJob({ name: 'j', projectDir: s.projectDir, pipeline: 'main.orchest', draft: true });
+    s.outage.lostReply.add('claimRuns');
+    // The giving back fails while the scheduler runs, so it claims nothing more: the stop is what gives them back.
+    s.outage.down.add('releaseRuns');
+    await s.scheduler.confirmJob(job.id);
+    await until(() => (s.outage.failed.get('claimRuns') ?? 0) === 1 && (s.outage.failed.get('releaseRuns') ?? 0) >= 1, 'the claim to commit, its answer to be lost, and a giving back to fail');
+    s.outage.down.clear();
+    await s.scheduler.stop();
+    expect((await s.store.listRuns(job.id)).items.map((r) => [r.status, r.leaseOwner, r.attempts])).toEqual([['PENDING', null, 0], ['PENDING', null, 0]]);
+    expect(executions.size).toBe(0);
+    expect((await s.store.getJob(job.id))!.counters).toMatchObject({ PENDING: 2, STARTED: 0 });
+  });
+
   it('runs claimed by a claim whose answer was lost are given back and run once, not left to end `interrupted`', async () => {
     const executions = new Map<string, number>();
     const s = await stack({ a: ({ runId }) => void executions.set(runId, (executions.get(runId) ?? 0) + 1) });

@@ -1,8 +1,9 @@
 /**
  * Model-based test of JobScheduler (issue 9, "Prove it"): random interleavings of create /
  * confirm / trigger / pause / resume / cancel job / cancel run / update / delete / clock
- * advances / stop and restart, over MemoryStorage and SQLite, with a FakeClock and
- * in-process steps that succeed, fail or hang. After every command the invariants hold:
+ * advances / stop and restart / a store write whose reply is lost (it committed, the
+ * scheduler does not know), over MemoryStorage and SQLite, with a FakeClock and in-process
+ * steps that succeed, fail or hang. After every command the invariants hold:
  * job counters equal the run rows, an ended job has no PENDING run, each ended run was
  * reported by exactly one `run:finished`, end states never change, one ledger record per
  * started occurrence; after the final stop no run is STARTED and no working copy is left.
@@ -22,6 +23,7 @@ import { MemoryStorage } from '../../src/storage/memory/index.js';
 import type { Storage } from '../../src/storage/port.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
+import { Outage } from '../faults/outage.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'pj-model-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -41,7 +43,9 @@ const projectDir = (() => {
 
 interface World {
   clock: FakeClock;
+  /** The store itself (the invariants read it); the scheduler gets it through `outage`. */
   storage: Storage;
+  outage: Outage;
   scheduler: JobScheduler;
   make: () => JobScheduler;
   jobs: string[];
@@ -160,6 +164,9 @@ const commands = [
     }),
   ),
   fc.integer({ min: 1, max: 3 }).map((m) => cmd(`advance(${m} min)`, async (w) => { await w.clock.advance(m * 60_000); })),
+  fc.constantFrom('finishAndClaim', 'claimRuns', 'finishRun', 'putStepStates').map((method) =>
+    cmd(`lose the reply of the next ${method}`, async (w) => void w.outage.lostReply.add(method)),
+  ),
   fc.constant(cmd('release hung steps', async (w) => { for (const open of w.release.splice(0)) open(); })),
   fc.constant(
     cmd('stop and restart', async (w) => {
@@ -197,8 +204,9 @@ async function world(kind: 'memory' | 'sqlite', n: number): Promise<World> {
     workRoot,
     clock,
   });
-  const make = (): JobScheduler => new JobScheduler({ storage, snapshots, executor, clock, concurrency: 3 });
-  const w: World = { clock, storage, scheduler: make(), make, jobs: [], finished: new Map(), endOf: new Map(), release, workRoot };
+  const outage = new Outage();
+  const make = (): JobScheduler => new JobScheduler({ storage: outage.wrap(storage), snapshots, executor, clock, concurrency: 3 });
+  const w: World = { clock, storage, outage, scheduler: make(), make, jobs: [], finished: new Map(), endOf: new Map(), release, workRoot };
   w.scheduler.on('run:finished', (p) => w.finished.set(p.runId, (w.finished.get(p.runId) ?? 0) + 1));
   await w.scheduler.start();
   return w;
