@@ -144,13 +144,14 @@ export interface Storage {
   /**
    * Optional: ends runs and claims others in one transaction (one round trip and one
    * commit where the store has them), so a busy process pays one commit per turn of its
-   * slots instead of two. Each end is written as `finishRun` writes it, in order, then the
-   * claim is made as `claimRuns` makes it, seeing those ends (a run of a job at its
-   * `maxConcurrentRuns` that just ended leaves room for the claim); an end's step states,
-   * when given, are stored with it. Resolves, for each
-   * end in order, whether it was written, and the runs claimed. Atomic: after an error
-   * nothing of it was written; bad input (the claim's, or two ends of one run) changes
-   * nothing. Without it, the scheduler calls `finishRun` for each end, then `claimRuns`.
+   * slots instead of three (step states, end, claim). Each end is written as `finishRun`
+   * writes it, in order, with its step states when given (as `putStepStates` stores
+   * them), then the claim is made as `claimRuns` makes it, seeing those ends (a run of a
+   * job at its `maxConcurrentRuns` that just ended leaves room for the claim). Resolves,
+   * for each end in order, whether it was written, and the runs claimed. Atomic: after an
+   * error nothing of it was written; bad input (the claim's, two ends of one run, step
+   * states that are not an array) changes nothing. Without it, the scheduler calls
+   * `putStepStates` and `finishRun` for each end, then `claimRuns`.
    */
   finishAndClaim?(ends: readonly RunEnd[], claim: ClaimInput): Promise<FinishAndClaimResult>;
   /**
