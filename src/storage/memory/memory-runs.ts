@@ -88,7 +88,7 @@ export class MemoryRuns {
     checkLimit(claim.limit, claim.leaseMs);
     const finished = ends.map(({ runId, end, steps }) => {
       const done = this.#finish(runId, end);
-      if (done && steps) this.s.steps.set(runId, structuredClone([...steps]));
+      if (done && steps) this.#storeSteps(runId, steps);
       return done;
     });
     return { finished, claimed: this.#claim(claim) };
@@ -174,7 +174,11 @@ export class MemoryRuns {
   }
 
   async putStepStates(runId: string, steps: readonly StepStateRecord[]): Promise<void> {
-    if (!this.s.runs.has(runId)) return;
+    if (this.s.runs.has(runId)) this.#storeSteps(runId, steps);
+  }
+
+  /** Keeps a copy of a run's step states (the caller's array stays the caller's). */
+  #storeSteps(runId: string, steps: readonly StepStateRecord[]): void {
     this.s.steps.set(runId, structuredClone([...steps]));
   }
 

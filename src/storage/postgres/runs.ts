@@ -4,7 +4,7 @@ import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, FinishAndClaimResult, HeartbeatResult, RecoveredRun, RunEnd, RunFilter, StorageEvent } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkEnds, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkEnds, checkLimit, checkRelease, claimsNothing, freshRuns, groupSteps } from '../shared/checks.js';
 import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { DeltaTally, Deltas } from './counters.js';
@@ -71,7 +71,7 @@ export class PgRuns {
 
   async claim(input: ClaimInput): Promise<RunRecord[]> {
     checkLimit(input.limit, input.leaseMs);
-    if (input.limit === 0 || (input.jobIds && input.jobIds.length === 0)) return [];
+    if (claimsNothing(input)) return [];
     const { t } = this;
     // One statement (see claim-sql.ts): its own transaction, one round trip.
     const rows = await prepared<RunRow & { claim_low: string }>(this.pool, `${t.schema}:claim`, `SELECT * FROM ${t.claim}($1, $2, $3, $4, $5, $6)`, this.#claimArgs(input));
@@ -111,7 +111,7 @@ export class PgRuns {
       else done.add(row.finished_id), jobs.add(row.finished_job!);
     }
     this.tally.note(jobs);
-    const claimed = input.limit === 0 || (input.jobIds && input.jobIds.length === 0) ? [] : this.#claimed(input, claimedRows);
+    const claimed = claimsNothing(input) ? [] : this.#claimed(input, claimedRows);
     return { finished: ends.map((e) => done.has(e.runId)), claimed };
   }
 

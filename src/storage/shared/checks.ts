@@ -5,7 +5,7 @@
  */
 import { StorageError } from '../../errors.js';
 import { JobStatus } from '../../status.js';
-import type { CreateBatchInput } from '../port.js';
+import type { ClaimInput, CreateBatchInput } from '../port.js';
 import type { BatchRecord, NewRun, StepStateRecord } from '../records.js';
 
 /**
@@ -61,6 +61,11 @@ export function checkEnds(ends: unknown): void {
     if (seen.has(runId)) throw new StorageError('STORAGE_INVALID_INPUT', 'A run can be ended once per call', { path: `ends[${i}].runId`, value: runId, hint: 'End it in a later call' });
     seen.add(runId);
   });
+}
+
+/** A claim that can take nothing (`limit` 0, or an empty `jobIds`): answered without asking the store. */
+export function claimsNothing(input: ClaimInput): boolean {
+  return input.limit === 0 || (input.jobIds !== undefined && input.jobIds.length === 0);
 }
 
 /** Validates a retention request of `deleteRuns`. */

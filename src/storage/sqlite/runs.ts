@@ -4,7 +4,7 @@ import type { JobStatus, RunState } from '../../status.js';
 import { parseIndexCursor } from '../shared/cursors.js';
 import type { CancelTarget, ClaimInput, FinishAndClaimResult, FinishRun, HeartbeatResult, RecoveredRun, RunEnd, RunFilter } from '../port.js';
 import type { JobRecord, Json, NewRun, Page, RunRecord, StepStateRecord } from '../records.js';
-import { RUNS_WRITABLE, checkDeleteRuns, checkEnds, checkLimit, checkRelease, freshRuns, groupSteps } from '../shared/checks.js';
+import { RUNS_WRITABLE, checkDeleteRuns, checkEnds, checkLimit, checkRelease, claimsNothing, freshRuns, groupSteps } from '../shared/checks.js';
 import type { RunRow, StepRow } from '../sql/rows.js';
 import { json, toRun, toStep } from '../sql/rows.js';
 import type { Db } from './db.js';
@@ -59,7 +59,7 @@ export class SqliteRuns {
 
   claim(input: ClaimInput): RunRecord[] {
     checkLimit(input.limit, input.leaseMs);
-    if (input.limit === 0 || (input.jobIds && input.jobIds.length === 0)) return [];
+    if (claimsNothing(input)) return [];
     const { db } = this;
     const statuses = JSON.stringify(input.jobStatuses ?? ['STARTED', 'PAUSED']);
     const jobIds = input.jobIds ? JSON.stringify(input.jobIds) : null;
@@ -154,7 +154,12 @@ export class SqliteRuns {
   /** Group commit (see Db.grouped): the ends of runs that finish together share one transaction. */
   finish(runId: string, end: FinishRun): Promise<boolean> {
     const { db } = this;
-    return db.grouped(() => this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now));
+    return db.grouped(() => this.#end(runId, end));
+  }
+
+  /** Writes a run's end as `finishRun` takes it (in the caller's transaction). */
+  #end(runId: string, end: FinishRun): boolean {
+    return this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now);
   }
 
   /**
@@ -167,7 +172,7 @@ export class SqliteRuns {
     checkLimit(input.limit, input.leaseMs);
     return this.db.grouped(() => ({
       finished: ends.map(({ runId, end, steps }) => {
-        const done = this.#finish(runId, end.owner === null ? 'PENDING' : 'STARTED', end.owner, end.status, end.reason ?? null, end.error ? json(end.error) : null, end.now);
+        const done = this.#end(runId, end);
         if (done && steps) this.#writeSteps(runId, steps);
         return done;
       }),
