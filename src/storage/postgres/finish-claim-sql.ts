@@ -1,12 +1,13 @@
 import type { Tables } from './pg.js';
 import { RUN_COLUMNS } from './claim-sql.js';
+import { endRunsCte, upsertStepsSql } from './end-sql.js';
 
 /**
  * Ends runs and claims others as one server-side function: one round trip and one commit
  * for a turn of a process's slots (`Storage.finishAndClaim`), where `putStepStates`,
  * `finishRun` and `claimRuns` would take three of each.
  *
- * 1. The ends, as the finisher writes them (finisher.ts): each run from STARTED (held by
+ * 1. The ends, with the finisher's SQL (end-sql.ts): each run from STARTED (held by
  *    its owner) or PENDING (no owner) to its end state, with one counter delta row per
  *    job.
  * 2. The step states given with the ends that were written (`p_step_counts[i]` states of
@@ -35,28 +36,12 @@ export function finishClaimFunctionSql(t: Tables): string {
       v_ids TEXT[];
       v_jobs TEXT[];
     BEGIN
-      WITH i AS (
-        SELECT * FROM unnest(p_ids, p_owners, p_ends, p_reasons, p_errors, p_at) AS x(id, owner, status, reason, error, at)
-      ), u AS (
-        UPDATE ${t.runs} r SET status = i.status, finished_at = i.at, reason = i.reason, error = i.error, lease_owner = NULL, lease_expires_at = NULL
-        FROM i WHERE r.id = i.id AND r.id = ANY(p_ids) AND ((i.owner IS NULL AND r.status = 'PENDING') OR (i.owner IS NOT NULL AND r.status = 'STARTED' AND r.lease_owner = i.owner))
-        RETURNING r.id, r.job_id, r.status, i.owner IS NULL AS was_pending
-      ), d AS (
-        INSERT INTO ${t.counts} (job_id, pending, started, success, failure, aborted)
-        SELECT u.job_id, -count(*) FILTER (WHERE u.was_pending), -count(*) FILTER (WHERE NOT u.was_pending),
-               count(*) FILTER (WHERE u.status = 'SUCCESS'), count(*) FILTER (WHERE u.status = 'FAILURE'), count(*) FILTER (WHERE u.status = 'ABORTED')
-        FROM u GROUP BY u.job_id
-      )
+      ${endRunsCte(t, { ids: 'p_ids', owners: 'p_owners', statuses: 'p_ends', reasons: 'p_reasons', errors: 'p_errors', at: 'p_at' })}
       SELECT array_agg(u.id), array_agg(u.job_id) INTO v_ids, v_jobs FROM u;
       IF v_ids IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(p_step_counts) AS c(n) WHERE c.n IS NOT NULL) THEN
         DELETE FROM ${t.steps} s USING unnest(p_ids, p_step_counts) AS y(run_id, n)
         WHERE y.n IS NOT NULL AND y.run_id = ANY(v_ids) AND s.run_id = y.run_id AND s.ord >= y.n;
-        INSERT INTO ${t.steps} (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error)
-        SELECT x.run_id, x.ord, x.u, x.s, x.sa, x.fa, x.a, x.e, x.err
-        FROM unnest(p_s_run, p_s_ord, p_s_uuid, p_s_status, p_s_started, p_s_finished, p_s_attempts, p_s_exit, p_s_error) AS x(run_id, ord, u, s, sa, fa, a, e, err)
-        WHERE x.run_id = ANY(v_ids)
-        ON CONFLICT (run_id, ord) DO UPDATE SET step_uuid = excluded.step_uuid, status = excluded.status, started_at = excluded.started_at,
-          finished_at = excluded.finished_at, attempts = excluded.attempts, exit_code = excluded.exit_code, error = excluded.error;
+        ${upsertStepsSql(t, ['p_s_run', 'p_s_ord', 'p_s_uuid', 'p_s_status', 'p_s_started', 'p_s_finished', 'p_s_attempts', 'p_s_exit', 'p_s_error'], 'x.run_id = ANY(v_ids)')};
       END IF;
       RETURN QUERY SELECT x.id, x.job_id, NULL::BIGINT, ${runNulls} FROM unnest(v_ids, v_jobs) AS x(id, job_id);
       IF p_limit > 0 AND (p_jobs IS NULL OR cardinality(p_jobs) > 0) THEN

@@ -5,6 +5,7 @@ import type { FinishRun } from '../port.js';
 import { json } from '../sql/rows.js';
 import type { DeltaTally } from './counters.js';
 import { foldCounts } from './counters.js';
+import { endRunsCte } from './end-sql.js';
 import type { Tables } from './pg.js';
 import { prepared } from './pg.js';
 
@@ -106,19 +107,8 @@ export class RunFinisher {
     const rows = await prepared<{ id: string; job_id: string }>(
       this.pool,
       `${t.schema}:finish`,
-      `WITH i AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS x(id, owner, status, reason, error, at)
-       ), u AS (
-         UPDATE ${t.runs} r SET status = i.status, finished_at = i.at, reason = i.reason, error = i.error, lease_owner = NULL, lease_expires_at = NULL
-         FROM i WHERE r.id = i.id AND r.id = ANY($1::text[]) AND ((i.owner IS NULL AND r.status = 'PENDING') OR (i.owner IS NOT NULL AND r.status = 'STARTED' AND r.lease_owner = i.owner))
-         RETURNING r.id, r.job_id, r.status, i.owner IS NULL AS was_pending
-       ), d AS (
-         INSERT INTO ${t.counts} (job_id, pending, started, success, failure, aborted)
-         SELECT job_id, -count(*) FILTER (WHERE was_pending), -count(*) FILTER (WHERE NOT was_pending),
-                count(*) FILTER (WHERE status = 'SUCCESS'), count(*) FILTER (WHERE status = 'FAILURE'), count(*) FILTER (WHERE status = 'ABORTED')
-         FROM u GROUP BY job_id
-       )
-       SELECT id, job_id FROM u`,
+      `${endRunsCte(t, { ids: '$1::text[]', owners: '$2::text[]', statuses: '$3::text[]', reasons: '$4::text[]', errors: '$5::text[]', at: '$6::bigint[]' })}
+       SELECT u.id, u.job_id FROM u`,
       [
         batch.map((p) => p.runId),
         batch.map((p) => p.end.owner),

@@ -9,6 +9,7 @@ import type { BatchRow, JobRow, RunRow, StepRow } from '../sql/rows.js';
 import { json, toBatch, toJob, toRun, toStep } from '../sql/rows.js';
 import type { DeltaTally, Deltas } from './counters.js';
 import { Coalescer } from './coalescer.js';
+import { upsertStepsSql } from './end-sql.js';
 import { addDeltas, bump, selectJobs } from './counters.js';
 import type { Tables } from './pg.js';
 import { DB_NOW_MS, notify, prepared, statement, transaction } from './pg.js';
@@ -297,12 +298,7 @@ export class PgRuns {
       `WITH n AS (SELECT * FROM unnest($1::text[], $2::int[]) AS y(run_id, n)),
             r AS (SELECT id FROM ${t.runs} WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE),
             d AS (DELETE FROM ${t.steps} s USING n WHERE s.run_id = n.run_id AND s.run_id IN (SELECT id FROM r) AND s.ord >= n.n)
-       INSERT INTO ${t.steps} (run_id, ord, step_uuid, status, started_at, finished_at, attempts, exit_code, error)
-       SELECT x.run_id, x.ord, x.u, x.s, x.sa, x.fa, x.a, x.e, x.err
-       FROM unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::int[], $10::int[], $11::text[]) AS x(run_id, ord, u, s, sa, fa, a, e, err)
-       WHERE x.run_id IN (SELECT id FROM r)
-       ON CONFLICT (run_id, ord) DO UPDATE SET step_uuid = excluded.step_uuid, status = excluded.status, started_at = excluded.started_at,
-         finished_at = excluded.finished_at, attempts = excluded.attempts, exit_code = excluded.exit_code, error = excluded.error`,
+       ${upsertStepsSql(t, ['$3::text[]', '$4::int[]', '$5::text[]', '$6::text[]', '$7::bigint[]', '$8::bigint[]', '$9::int[]', '$10::int[]', '$11::text[]'], 'x.run_id IN (SELECT id FROM r)')}`,
       [items.map((i) => i.runId), items.map((i) => i.steps.length), ...stepColumns(all)],
     );
     return items.map(() => undefined);
