@@ -24,6 +24,19 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A started scheduler (concurrency 4, in-process no-op steps) on `storage`, and the spec of a job of `runs` runs. */
+async function started(storage: MemoryStorage, runs: number) {
+  const workRoot = mkdtempSync(path.join(tmpdir(), 'pj-reads-'));
+  cleanups.push(() => rmSync(workRoot, { recursive: true, force: true }));
+  const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: () => undefined } }), logStore: new MemoryLogStore(), workRoot });
+  const scheduler = new JobScheduler({ storage, executor, concurrency: 4 });
+  await scheduler.start();
+  cleanups.push(() => scheduler.stop());
+  const pipeline = definePipeline({ name: 'p', parameters: { x: 0 }, steps: [{ uuid: 'a' }] });
+  const spec = { name: 'reads', pipeline, parameters: { from: 'spec' as const, spec: { pipeline_parameters: { x: Array.from({ length: runs }, (_, i) => i) } } } };
+  return { scheduler, spec };
+}
+
 describe('store reads per run', () => {
   it('a 40-run job waited for with waitForJob: fewer reads of the job than runs (was five a run), and it still ends', async () => {
     const RUNS = 40;
@@ -40,28 +53,16 @@ describe('store reads per run', () => {
       batchReads++;
       return getBatch(id, index);
     };
-    const workRoot = mkdtempSync(path.join(tmpdir(), 'pj-reads-'));
-    cleanups.push(() => rmSync(workRoot, { recursive: true, force: true }));
-    const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: () => undefined } }), logStore: new MemoryLogStore(), workRoot });
-    const scheduler = new JobScheduler({ storage, executor, concurrency: 4 });
-    await scheduler.start();
-    cleanups.push(() => scheduler.stop());
-    const pipeline = definePipeline({ name: 'p', parameters: { x: 0 }, steps: [{ uuid: 'a' }] });
-    const job = await scheduler.createJob({
-      name: 'reads',
-      pipeline,
-      parameters: { from: 'spec', spec: { pipeline_parameters: { x: Array.from({ length: RUNS }, (_, i) => i) } } },
-      draft: true,
-    });
+    const { scheduler, spec } = await started(storage, RUNS);
+    const job = await scheduler.createJob({ ...spec, draft: true });
     const ended = scheduler.waitForJob(job.id);
     jobReads = 0;
     await scheduler.confirmJob(job.id);
     expect((await ended).status).toBe('SUCCESS');
     // handleRun + #afterRun per run (no buffered occurrence to look for: not a `queue` job),
-    // plus the confirm, the batch and the last runs' end checks (96 here; 210 before, about
-    // five a run).
-    // Runs that start together share one read of the job, and so do runs that end
-    // together (39 here for 40 runs; 96 before reads were shared, 210 before that).
+    // plus the confirm, the batch and the last runs' end checks. Runs that start together
+    // share one read of the job, and so do runs that end together (39 here for 40 runs; 96
+    // before reads were shared, 210 before that: about five a run).
     expect(jobReads).toBeLessThanOrEqual(1.5 * RUNS);
     // The batch is read once for all its runs (it was once a run).
     expect(batchReads).toBeLessThanOrEqual(2);
@@ -77,20 +78,10 @@ describe('store reads per run', () => {
     storage.finishRun = (...a) => (calls.finishRun++, finishRun(...a));
     storage.claimRuns = (...a) => (calls.claimRuns++, claimRuns(...a));
     storage.finishAndClaim = (ends, claim) => (calls.finishAndClaim++, (calls.ends += ends.length), finishAndClaim(ends, claim));
-    const workRoot = mkdtempSync(path.join(tmpdir(), 'pj-ends-'));
-    cleanups.push(() => rmSync(workRoot, { recursive: true, force: true }));
-    const executor = new RunExecutor({ stepExecutors: new FunctionStepExecutor({ functions: { a: () => undefined } }), logStore: new MemoryLogStore(), workRoot });
-    const scheduler = new JobScheduler({ storage, executor, concurrency: 4 });
+    const { scheduler, spec } = await started(storage, RUNS);
     const finished: string[] = [];
     scheduler.on('run:finished', (e) => void finished.push(e.runId));
-    await scheduler.start();
-    cleanups.push(() => scheduler.stop());
-    const pipeline = definePipeline({ name: 'p', parameters: { x: 0 }, steps: [{ uuid: 'a' }] });
-    const job = await scheduler.createJob({
-      name: 'ends',
-      pipeline,
-      parameters: { from: 'spec', spec: { pipeline_parameters: { x: Array.from({ length: RUNS }, (_, i) => i) } } },
-    });
+    const job = await scheduler.createJob(spec);
     expect((await scheduler.waitForJob(job.id)).counters).toMatchObject({ SUCCESS: RUNS, STARTED: 0, PENDING: 0 });
     expect(new Set(finished).size).toBe(RUNS);
     expect(calls.finishRun).toBe(0);
