@@ -4,6 +4,7 @@ import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JobStatus, RunState } from '../status.js';
 import type { FinishRun, Storage } from '../storage/port.js';
+import { EndQueue } from './end-queue.js';
 import type { ErrorInfo, RunReason, RunRecord, StepStateRecord } from '../storage/records.js';
 
 const CLAIMABLE = [JobStatus.PENDING, JobStatus.STARTED, JobStatus.PAUSED];
@@ -45,17 +46,6 @@ export interface DispatcherOptions {
   retryMs?: number;
   /** @default 5_000 */
   retryMaxMs?: number;
-}
-
-/** A run's end waiting to go to the store with the next claim (`Storage.finishAndClaim`). */
-interface QueuedEnd {
-  runId: string;
-  end: FinishRun;
-  steps: StepStateRecord[] | undefined;
-  /** The store's answer; `undefined` when the end was not sent (its writer writes it alone). */
-  settle: (stored: boolean | undefined) => void;
-  /** The combined write failed: nothing of it was written, or its answer was lost. */
-  fail: (error: unknown) => void;
 }
 
 interface Active {
@@ -107,7 +97,7 @@ export class Dispatcher {
   /** Set by `abortAll` during a stop: retries of ends make a last attempt and give up. */
   #givingUp = false;
   /** Ends of runs to write with the next claim, when the store can do both in one transaction. */
-  #ends: QueuedEnd[] = [];
+  readonly #ends = new EndQueue(() => this.wake());
   /**
    * Runs launched here whose end is not known to be written (going, or their end given up
    * at a stop): never given back as "claimed but never started".
@@ -133,7 +123,7 @@ export class Dispatcher {
     if (this.#pollTimer) this.#o.clock.clearTimeout(this.#pollTimer);
     this.#heartbeatTimer = undefined;
     this.#pollTimer = undefined;
-    if (!this.#claiming) this.#returnEnds();
+    if (!this.#claiming) this.#ends.returnAll();
   }
 
   /** Runs going in this process. */
@@ -194,9 +184,9 @@ export class Dispatcher {
     this.#claiming = this.#claimLoop().finally(() => {
       this.#claiming = undefined;
       // An end queued after the loop's last look (its `wake` found it still claiming).
-      if (this.#ends.length > 0) {
+      if (this.#ends.size > 0) {
         if (this.#running) this.wake();
-        else this.#returnEnds();
+        else this.#ends.returnAll();
       }
       this.#notifyIdle();
     });
@@ -212,13 +202,13 @@ export class Dispatcher {
     try {
       if (this.#claimUncertain && !(await this.#releaseUnknownClaims())) {
         // No claim until a poll tries again: ends do not wait for it.
-        this.#returnEnds();
+        this.#ends.returnAll();
         return;
       }
       do {
         this.#again = false;
         while (this.#running) {
-          const ends = this.#ends.splice(0);
+          const ends = this.#ends.take();
           const limit = Math.max(0, Math.min(this.#o.concurrency - this.#active.size + ends.length, this.#o.claimBatch));
           if (limit === 0 && ends.length === 0) break;
           const claim = {
@@ -232,32 +222,24 @@ export class Dispatcher {
           try {
             if (ends.length === 0) runs = await this.#o.storage.claimRuns(claim);
             else {
-              const done = await this.#o.storage.finishAndClaim!(
-                ends.map(({ runId, end, steps }) => (steps ? { runId, end, steps } : { runId, end })),
-                claim,
-              );
-              ends.forEach((e, i) => e.settle(done.finished[i] === true));
+              const done = await this.#o.storage.finishAndClaim!(ends.toRunEnds(), claim);
+              ends.settle(done.finished);
               runs = done.claimed;
             }
           } catch (err) {
-            for (const e of ends) e.fail(err);
+            ends.fail(err);
             if (isUnavailable(err)) this.#claimUncertain = true;
             this.#o.onError(err, ends.length === 0 ? 'claiming runs' : 'ending runs and claiming');
             return;
           }
           this.#o.onClaimed?.(runs);
           for (const run of runs) this.#launch(run);
-          if (runs.length < limit && this.#ends.length === 0) break;
+          if (runs.length < limit && this.#ends.size === 0) break;
         }
       } while (this.#again && this.#running);
     } finally {
-      if (!this.#running) this.#returnEnds();
+      if (!this.#running) this.#ends.returnAll();
     }
-  }
-
-  /** Ends queued but not sent (claiming stopped) are written by their runs, alone. */
-  #returnEnds(): void {
-    for (const e of this.#ends.splice(0)) e.settle(undefined);
   }
 
   /**
@@ -268,11 +250,7 @@ export class Dispatcher {
    */
   #endWithClaim(runId: string, end: FinishRun, steps: StepStateRecord[] | undefined): Promise<boolean | undefined> {
     if (!this.#o.storage.finishAndClaim || !this.#running) return Promise.resolve(undefined);
-    return new Promise((settle, fail) => {
-      this.#ends.push({ runId, end, steps, settle, fail });
-      // After the current microtasks: ends of runs that finished together share the call.
-      if (this.#ends.length === 1) queueMicrotask(() => this.wake());
-    });
+    return this.#ends.add(runId, end, steps);
   }
 
   /**
